@@ -1,0 +1,41 @@
+# Thin façade over the venv, DVC and pytest; the pipeline itself lives in dvc.yaml.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Stage commands call `python`: put the venv first so dvc runs them there.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.DEFAULT_GOAL := help
+.PHONY: help setup repro test bench lint clean
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-7s %s\n", $$1, $$2}'
+
+setup: $(STAMP)  ## create .venv (Python 3.11) and install pinned requirements (idempotent)
+
+$(STAMP): requirements.txt constraints.txt
+	@test -x $(BIN)/python || { echo "setup: creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "setup: installing requirements.txt with constraints.txt (torch pinned to the CPU build)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	@touch $(STAMP)
+	@echo "setup: done ($$($(BIN)/python --version), torch $$($(BIN)/python -c 'import torch; print(torch.__version__)'))"
+
+repro: setup  ## run the pipeline on the current params.yaml (default profile: offline CPU)
+	dvc repro
+	@dvc metrics show
+
+test: setup  ## run the test suite
+	pytest -q
+
+bench: setup  ## run the speed benchmarks (timing targets live here, not in tests)
+	python -m benchmarks.idf_speed
+
+lint: setup  ## ruff lint and format check
+	ruff check .
+	ruff format --check .
+
+clean:  ## delete pipeline outputs (data/, models/) and caches; keeps .venv and committed metrics
+	find data models -mindepth 1 -maxdepth 1 ! -name .gitignore -exec rm -rf {} + 2>/dev/null || true
+	rm -rf .pytest_cache .ruff_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -exec rm -rf {} +

@@ -1,0 +1,74 @@
+"""Retrievers share one small interface so BM25 and the sparse models meet the same harness."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import bm25s
+
+from kosparse.metrics import mean_metrics
+
+Hits = list[tuple[int, float]]
+
+
+class Retriever(Protocol):
+    name: str
+
+    def index(self, texts: Sequence[str]) -> None: ...
+
+    def search(self, queries: Sequence[str], k: int) -> list[Hits]: ...
+
+
+class BM25Retriever:
+    """bm25s over the tokens an analyzer gives (whitespace words, Kiwi morphemes, …)."""
+
+    def __init__(
+        self,
+        name: str,
+        analyzer: Callable[[Sequence[str]], list[list[str]]],
+        k1: float = 1.5,
+        b: float = 0.75,
+        method: str = "lucene",
+    ):
+        self.name = name
+        self.analyzer = analyzer
+        self.model = bm25s.BM25(k1=k1, b=b, method=method)
+
+    def index(self, texts: Sequence[str]) -> None:
+        self.size = len(texts)
+        self.model.index(self.analyzer(texts), show_progress=False)
+
+    def search(self, queries: Sequence[str], k: int) -> list[Hits]:
+        k = min(k, self.size)
+        docs, scores = self.model.retrieve(self.analyzer(queries), k=k, show_progress=False)
+        # A zero score means no query token matched: not a retrieved document.
+        return [
+            [(int(d), float(s)) for d, s in zip(row_d, row_s, strict=True) if s > 0]
+            for row_d, row_s in zip(docs, scores, strict=True)
+        ]
+
+
+def evaluate_retriever(
+    retriever: Retriever,
+    documents: list[dict],
+    pairs_by_split: dict[str, list[dict]],
+    top_k: int,
+    text_of: Callable[[dict], str] = lambda d: d["text"],
+) -> dict:
+    """Metrics per dataset (source) and split; each dataset is searched against its own collection."""
+    results: dict[str, dict] = {}
+    datasets = sorted({p["source"] for pairs in pairs_by_split.values() for p in pairs})
+    for dataset in datasets:
+        collection = [d for d in documents if d["source"] == dataset]
+        doc_ids = [d["id"] for d in collection]
+        retriever.index([text_of(d) for d in collection])
+        for split, pairs in pairs_by_split.items():
+            pairs = [p for p in pairs if p["source"] == dataset]
+            if not pairs:
+                continue
+            hits = retriever.search([p["query"] for p in pairs], top_k)
+            results.setdefault(dataset, {})[split] = mean_metrics(
+                ([doc_ids[i] for i, _ in row], set(p["positive_ids"])) for row, p in zip(hits, pairs, strict=True)
+            )
+    return results
