@@ -23,7 +23,6 @@ $(STAMP): requirements.txt constraints.txt
 
 repro: setup  ## run the pipeline on the current params.yaml (default profile: offline CPU)
 	dvc repro
-	@dvc metrics show
 
 test: setup  ## run the test suite
 	pytest -q

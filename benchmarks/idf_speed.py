@@ -33,8 +33,10 @@ def main() -> None:
     seconds = time.perf_counter() - start
     chars = sum(map(len, texts))
     verdict = "PASS" if seconds <= TARGET_SECONDS else "FAIL"
-    print(f"idf_speed: {len(texts):,} documents ({chars / 1e6:.1f}M chars) in {seconds:.1f} s "
-          f"({len(texts) / seconds:,.0f} docs/s); target ≤ {TARGET_SECONDS:.0f} s: {verdict}")
+    print(
+        f"idf_speed: {len(texts):,} documents ({chars / 1e6:.1f}M chars) in {seconds:.1f} s "
+        f"({len(texts) / seconds:,.0f} docs/s); target ≤ {TARGET_SECONDS:.0f} s: {verdict}"
+    )
 
 
 if __name__ == "__main__":

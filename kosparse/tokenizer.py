@@ -8,11 +8,12 @@ which splits 모델 into jamo, so it is NFC + lower-case here instead.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from kosparse.errors import KosparseError
@@ -20,26 +21,65 @@ from kosparse.errors import KosparseError
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
-def train_wordpiece(
-    texts: Iterable[str], vocab_size: int, min_frequency: int, max_length: int
-) -> PreTrainedTokenizerFast:
-    if vocab_size <= len(SPECIAL_TOKENS):
-        raise KosparseError(
-            f"tokenizer.vocab_size = {vocab_size}: must exceed the {len(SPECIAL_TOKENS)} special tokens"
-        )
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
-    tok.normalizer = normalizers.Sequence(
+def _normalizer() -> normalizers.Normalizer:
+    return normalizers.Sequence(
         [
             normalizers.NFC(),
             normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=True),
         ]
     )
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+
+
+def wordpiece_vocab(words_per_text: Iterable[str], vocab_size: int) -> list[str]:
+    """A WordPiece vocabulary learned deterministically.
+
+    The `tokenizers` WordPiece trainer breaks ties in hash-map order, so the
+    same corpus gives a different vocabulary on every run, and nothing
+    downstream could be byte-identical. SentencePiece's BPE trainer is
+    deterministic; its pieces map onto WordPiece: a word-initial piece ("▁모델")
+    becomes "모델", an inner piece ("습니다") becomes "##습니다". Every character
+    is kept in both forms so no word ever becomes [UNK].
+    """
+    import sentencepiece as spm
+
+    lines = list(words_per_text)
+    chars = sorted(set("".join(lines)) - {" "})
+    base = SPECIAL_TOKENS + chars + [f"##{c}" for c in chars]
+    if len(base) >= vocab_size:
+        raise KosparseError(
+            f"tokenizer.vocab_size = {vocab_size}: the corpus has {len(chars)} distinct characters, "
+            f"which need {len(base)} entries before any multi-character piece"
+        )
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines), model_writer=model, model_type="bpe",
+        vocab_size=vocab_size, hard_vocab_limit=False,
+        character_coverage=1.0, normalization_rule_name="identity", split_digits=False,
+        max_sentence_length=1 << 20, num_threads=2, bos_id=-1, eos_id=-1, unk_id=0, minloglevel=2,
+    )  # fmt: skip
+    processor = spm.SentencePieceProcessor(model_proto=model.getvalue())
+    vocab, seen = list(base), set(base)
+    for piece in (processor.id_to_piece(i) for i in range(processor.get_piece_size())):
+        word_initial = piece.startswith("\u2581")
+        text = piece[1:] if word_initial else piece
+        token = text if word_initial else f"##{text}"
+        if len(text) > 1 and token not in seen and len(vocab) < vocab_size:
+            vocab.append(token)
+            seen.add(token)
+    return vocab
+
+
+def train_wordpiece(texts: Iterable[str], vocab_size: int, max_length: int) -> PreTrainedTokenizerFast:
+    """A BERT-style WordPiece tokenizer (NFC, lower-case, punctuation split) trained on `texts`."""
+    if vocab_size <= len(SPECIAL_TOKENS):
+        raise KosparseError(f"tokenizer.vocab_size = {vocab_size}: must exceed the {len(SPECIAL_TOKENS)} special tokens")
+    normalizer, pre_tokenizer = _normalizer(), pre_tokenizers.BertPreTokenizer()
+    words = (" ".join(w for w, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(t))) for t in texts)
+    vocab = wordpiece_vocab(words, vocab_size)
+    tok = Tokenizer(models.WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]", max_input_chars_per_word=100))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizer
     tok.decoder = decoders.WordPiece(prefix="##")
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=SPECIAL_TOKENS, show_progress=False
-    )
-    tok.train_from_iterator(texts, trainer=trainer)
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",

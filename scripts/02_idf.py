@@ -31,7 +31,7 @@ def main() -> None:
     # 1. Tokenizer: trained on document text only (never queries), or a pretrained one.
     start = time.perf_counter()
     if cfg["name"] == "scratch":
-        tok = train_wordpiece(texts, cfg["vocab_size"], cfg["min_frequency"], cfg["max_length"])
+        tok = train_wordpiece(texts, cfg["vocab_size"], cfg["max_length"])
     else:
         tok = load_pretrained(cfg["name"])
     with atomic_path(args.tokenizer_dir, is_dir=True) as tmp:

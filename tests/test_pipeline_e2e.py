@@ -1,0 +1,60 @@
+"""collect → idf → BM25 evaluation on a small real slice of ../shared/datasets, in a temporary directory."""
+
+import json
+import subprocess
+import sys
+
+import yaml
+
+from conftest import REPO
+
+
+def _stage(*args):
+    result = subprocess.run([sys.executable, "-m", *args], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
+    params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
+    params["collect"]["mirror_dir"] = str(small_mirror)
+    params["collect"]["sources"]["korquad"]["mirror_file"] = "korquad/dev.json"
+    params["collect"]["sources"]["msmarco_ko"]["mirror_file"] = "msmarco/ko.json"
+    params["tokenizer"]["vocab_size"] = 4000
+    p = tmp_path / "params.yaml"
+    p.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    d, m = tmp_path / "data", tmp_path / "metrics"
+
+    _stage("scripts.01_collect", "--params", str(p), "--out-dir", str(d / "collect"), "--metrics", str(m / "c.json"))
+    collect = json.loads((m / "c.json").read_text(encoding="utf-8"))
+    assert collect["korquad"]["articles"] == 10
+    assert collect["korquad"]["articles_per_split"] == {"train": 6, "validation": 2, "test": 2}
+    assert collect["msmarco_ko"]["pairs"]["validation"] == 0
+    assert collect["msmarco_ko"]["pairs"]["test"] == 60  # ids 1..300, id % 5 == 4
+    assert collect["leaked_positives"] == {"validation": 0, "test": 0}
+    docs = [json.loads(line) for line in (d / "collect/documents.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(docs) == collect["total"]["documents"] and len({doc["id"] for doc in docs}) == len(docs)
+
+    first = (d / "collect/documents.jsonl").read_bytes()
+    _stage("scripts.01_collect", "--params", str(p), "--out-dir", str(d / "collect"), "--metrics", str(m / "c.json"))
+    assert (d / "collect/documents.jsonl").read_bytes() == first, "collect is byte-identical across runs"
+
+    idf_args = ["--params", str(p), "--documents", str(d / "collect/documents.jsonl"),
+                "--tokenizer-dir", str(d / "tok"), "--idf", str(d / "idf/idf.json"), "--metrics", str(m / "i.json")]
+    _stage("scripts.02_idf", *idf_args)
+    idf = json.loads((d / "idf/idf.json").read_text(encoding="utf-8"))
+    assert json.loads((m / "i.json").read_text(encoding="utf-8"))["idf_keys"] == len(idf) > 1000
+    assert "[CLS]" not in idf and idf["모델"] > idf["."] if "모델" in idf else idf["."] < max(idf.values())
+    first_idf = (d / "idf/idf.json").read_bytes()
+    _stage("scripts.02_idf", *idf_args)
+    assert (d / "idf/idf.json").read_bytes() == first_idf, "idf is byte-identical across runs"
+
+    _stage("scripts.08_evaluate", "bm25", "--params", str(p), "--collect-dir", str(d / "collect"),
+           "--out", str(m / "bm25.json"))
+    bm25 = json.loads((m / "bm25.json").read_text(encoding="utf-8"))
+    for retriever in ("bm25_whitespace", "bm25_kiwi"):
+        assert set(bm25[retriever]) == {"korquad", "msmarco_ko"}
+        assert set(bm25[retriever]["korquad"]) == {"validation", "test"}
+        assert set(bm25[retriever]["korquad"]["test"]) == {"ndcg@10", "mrr@10", "recall@10", "recall@100", "queries"}
+    for dataset in ("korquad", "msmarco_ko"):
+        assert bm25["bm25_kiwi"][dataset]["test"]["ndcg@10"] > bm25["bm25_whitespace"][dataset]["test"]["ndcg@10"]
+    assert bm25["bm25_kiwi"]["korquad"]["test"]["ndcg@10"] > 0.8
