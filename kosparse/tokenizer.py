@@ -72,11 +72,15 @@ def wordpiece_vocab(words_per_text: Iterable[str], vocab_size: int) -> list[str]
 def train_wordpiece(texts: Iterable[str], vocab_size: int, max_length: int) -> PreTrainedTokenizerFast:
     """A BERT-style WordPiece tokenizer (NFC, lower-case, punctuation split) trained on `texts`."""
     if vocab_size <= len(SPECIAL_TOKENS):
-        raise KosparseError(f"tokenizer.vocab_size = {vocab_size}: must exceed the {len(SPECIAL_TOKENS)} special tokens")
+        raise KosparseError(
+            f"tokenizer.vocab_size = {vocab_size}: must exceed the {len(SPECIAL_TOKENS)} special tokens"
+        )
     normalizer, pre_tokenizer = _normalizer(), pre_tokenizers.BertPreTokenizer()
     words = (" ".join(w for w, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(t))) for t in texts)
     vocab = wordpiece_vocab(words, vocab_size)
-    tok = Tokenizer(models.WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]", max_input_chars_per_word=100))
+    tok = Tokenizer(
+        models.WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]", max_input_chars_per_word=100)
+    )
     tok.normalizer = normalizer
     tok.pre_tokenizer = pre_tokenizer
     tok.decoder = decoders.WordPiece(prefix="##")

@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import yaml
-
 from conftest import REPO
 
 
@@ -38,8 +37,18 @@ def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
     _stage("scripts.01_collect", "--params", str(p), "--out-dir", str(d / "collect"), "--metrics", str(m / "c.json"))
     assert (d / "collect/documents.jsonl").read_bytes() == first, "collect is byte-identical across runs"
 
-    idf_args = ["--params", str(p), "--documents", str(d / "collect/documents.jsonl"),
-                "--tokenizer-dir", str(d / "tok"), "--idf", str(d / "idf/idf.json"), "--metrics", str(m / "i.json")]
+    idf_args = [
+        "--params",
+        str(p),
+        "--documents",
+        str(d / "collect/documents.jsonl"),
+        "--tokenizer-dir",
+        str(d / "tok"),
+        "--idf",
+        str(d / "idf/idf.json"),
+        "--metrics",
+        str(m / "i.json"),
+    ]
     _stage("scripts.02_idf", *idf_args)
     idf = json.loads((d / "idf/idf.json").read_text(encoding="utf-8"))
     assert json.loads((m / "i.json").read_text(encoding="utf-8"))["idf_keys"] == len(idf) > 1000
@@ -48,8 +57,16 @@ def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
     _stage("scripts.02_idf", *idf_args)
     assert (d / "idf/idf.json").read_bytes() == first_idf, "idf is byte-identical across runs"
 
-    _stage("scripts.08_evaluate", "bm25", "--params", str(p), "--collect-dir", str(d / "collect"),
-           "--out", str(m / "bm25.json"))
+    _stage(
+        "scripts.08_evaluate",
+        "bm25",
+        "--params",
+        str(p),
+        "--collect-dir",
+        str(d / "collect"),
+        "--out",
+        str(m / "bm25.json"),
+    )
     bm25 = json.loads((m / "bm25.json").read_text(encoding="utf-8"))
     for retriever in ("bm25_whitespace", "bm25_kiwi"):
         assert set(bm25[retriever]) == {"korquad", "msmarco_ko"}

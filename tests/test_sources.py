@@ -7,8 +7,8 @@ import sys
 
 import pytest
 import yaml
-
 from conftest import REPO
+
 from kosparse.errors import InputError, KosparseError
 from kosparse.sources import load_source, qa_rows_to_articles
 
@@ -34,7 +34,9 @@ def test_empty_file_is_an_error(tmp_path):
 
 
 def test_missing_field_names_the_record(tmp_path):
-    bad = {"data": [{"title": "t", "paragraphs": [{"context": "c", "qas": [{"id": "1", "question": "q"}, {"id": "2"}]}]}]}
+    bad = {
+        "data": [{"title": "t", "paragraphs": [{"context": "c", "qas": [{"id": "1", "question": "q"}, {"id": "2"}]}]}]
+    }
     _write(tmp_path, "dev.json", json.dumps(bad))
     with pytest.raises(InputError, match=r'data\[0\]\.paragraphs\[0\]\.qas\[1\]: missing field "question"'):
         load_source("kq", QA, tmp_path)
@@ -92,9 +94,20 @@ def test_collect_stage_fails_cleanly_on_bad_input(tmp_path, small_mirror):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
     out = tmp_path / "out"
     result = subprocess.run(
-        [sys.executable, "-m", "scripts.01_collect", "--params", str(tmp_path / "params.yaml"),
-         "--out-dir", str(out / "collect"), "--metrics", str(out / "collect.json")],
-        cwd=REPO, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "scripts.01_collect",
+            "--params",
+            str(tmp_path / "params.yaml"),
+            "--out-dir",
+            str(out / "collect"),
+            "--metrics",
+            str(out / "collect.json"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
