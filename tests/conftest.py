@@ -1,24 +1,19 @@
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATASETS = (REPO.parent / "shared" / "datasets").resolve()
+SHARED_DATASETS = Path(os.environ.get("KOSPARSE_SHARED_DATASETS", REPO.parent / "shared" / "datasets")).resolve()
 KORQUAD = SHARED_DATASETS / "korquad_v1.0_dev" / "KorQuAD_v1.0_dev.json"
 MSMARCO_KO = SHARED_DATASETS / "msmarco_kor_translated" / "data" / "msmarco_kor.json"
 
 
-def pytest_collection_modifyitems(items):
-    if not KORQUAD.is_file():
-        skip = pytest.mark.skip(reason=f"shared data set not found at {SHARED_DATASETS}")
-        for item in items:
-            if "real_data" in item.fixturenames:
-                item.add_marker(skip)
-
-
 @pytest.fixture
 def real_data() -> Path:
+    if not KORQUAD.is_file():
+        pytest.fail(f"shared data sets not found at {SHARED_DATASETS} (set KOSPARSE_SHARED_DATASETS)")
     return SHARED_DATASETS
 
 
