@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import bm25s
+import numpy as np
+from scipy import sparse
 
 from kosparse.metrics import mean_metrics
 
@@ -72,3 +74,44 @@ def evaluate_retriever(
                 ([doc_ids[i] for i, _ in row], set(p["positive_ids"])) for row, p in zip(hits, pairs, strict=True)
             )
     return results
+
+
+def to_csr(tensor) -> sparse.csr_matrix:
+    """A torch sparse COO batch (rows × vocabulary) as a scipy CSR matrix."""
+    tensor = tensor.coalesce()
+    rows, cols = tensor.indices().numpy()
+    return sparse.csr_matrix((tensor.values().float().numpy(), (rows, cols)), shape=tuple(tensor.shape))
+
+
+class SparseRetriever:
+    """A SparseEncoder's documents and queries as sparse vectors, scored by dot product.
+
+    Keeps every encoded matrix (`doc_matrices`, `query_matrices`) so sparsity
+    and vector-quality statistics come from the same vectors as the metrics.
+    """
+
+    def __init__(self, name: str, model, batch_size: int = 32):
+        self.name, self.model, self.batch_size = name, model, batch_size
+        self.doc_matrices: list[sparse.csr_matrix] = []
+        self.query_matrices: list[sparse.csr_matrix] = []
+
+    def index(self, texts: Sequence[str]) -> None:
+        encoded = self.model.encode_document(
+            list(texts), batch_size=self.batch_size, convert_to_sparse_tensor=True, show_progress_bar=True
+        )
+        self.docs = to_csr(encoded)
+        self.doc_matrices.append(self.docs)
+
+    def search(self, queries: Sequence[str], k: int) -> list[Hits]:
+        encoded = to_csr(self.model.encode_query(list(queries), batch_size=256, convert_to_sparse_tensor=True))
+        self.query_matrices.append(encoded)
+        scores = (encoded @ self.docs.T).toarray()
+        return [top_k_hits(row, k) for row in scores]
+
+
+def top_k_hits(scores: np.ndarray, k: int) -> Hits:
+    """Highest positive scores, ties broken by lower document index."""
+    k = min(k, len(scores))
+    candidates = np.argpartition(-scores, k - 1)[:k]
+    order = sorted(candidates.tolist(), key=lambda i: (-scores[i], i))
+    return [(i, float(scores[i])) for i in order if scores[i] > 0]

@@ -110,7 +110,7 @@ def _load_hf(online: dict, kind: str) -> Any:
         import datasets
     except ImportError as e:
         raise KosparseError(
-            "the `datasets` package is needed for online sources: pip install -r requirements-gb10.txt"
+            "the `datasets` package is needed for online sources: pip install -r requirements.txt"
         ) from e
     rows: list[dict] = []
     for split in online.get("splits", ["train"]):

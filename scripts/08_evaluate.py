@@ -1,10 +1,12 @@
 """Stage 08: evaluate retrievers on the real held-out queries of every dataset.
 
-    python -m scripts.08_evaluate bm25 --collect-dir data/collect --out metrics/bm25.json
+    python -m scripts.08_evaluate bm25 --out metrics/bm25.json
+    python -m scripts.08_evaluate sparse --model models/v1 --out metrics/eval_v1.json --report reports/tokens_v1.md
 
 Each dataset's test (and validation) queries are searched against that
 dataset's whole collection; metrics land as
 {retriever: {dataset: {split: {ndcg@10, mrr@10, recall@10, recall@100, queries}}}}.
+A sparse model adds its sparsity and Korean vector-quality statistics.
 """
 
 import argparse
@@ -14,19 +16,40 @@ from pathlib import Path
 
 from kosparse.analyzers import KiwiAnalyzer, whitespace_tokens
 from kosparse.cli import run
-from kosparse.io import load_params, read_jsonl, write_json
-from kosparse.retrieval import BM25Retriever, evaluate_retriever
+from kosparse.errors import KosparseError
+from kosparse.io import atomic_path, load_params, read_jsonl, write_json
+from kosparse.retrieval import BM25Retriever, SparseRetriever, evaluate_retriever
 
 log = logging.getLogger("08_evaluate")
 
 EVAL_SPLITS = ("validation", "test")
 
 
+def heavy_tokens_report(name: str, quality: dict) -> str:
+    lines = [
+        f"# Heaviest document tokens — {name}",
+        "",
+        f"Share of all document weight on particles/endings: {quality['particle_ending_weight_share']:.2%}; "
+        f"on Hangul or Latin words: {quality['word_weight_share']:.2%}.",
+        "",
+        "| rank | token | share of weight | particle/ending |",
+        "|---|---|---|---|",
+    ]
+    for rank, t in enumerate(quality["heaviest_tokens"], 1):
+        lines.append(
+            f"| {rank} | `{t['token']}` | {t['weight_share']:.3%} | {'yes' if t['particle_or_ending'] else ''} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("retriever", choices=["bm25"])
+    parser.add_argument("retriever", choices=["bm25", "sparse"])
     parser.add_argument("--params", default="params.yaml")
     parser.add_argument("--collect-dir", default="data/collect")
+    parser.add_argument("--model", help="SparseEncoder folder (sparse)")
+    parser.add_argument("--name", help="name in the metrics (sparse; default: the model folder's name)")
+    parser.add_argument("--report", help="markdown report of the heaviest document tokens (sparse)")
     parser.add_argument("--out", default="metrics/bm25.json")
     args = parser.parse_args()
     cfg = load_params(args.params)["evaluate"]
@@ -36,13 +59,22 @@ def main() -> None:
     documents = read_jsonl(collect / "documents.jsonl")
     pairs = {split: read_jsonl(collect / f"pairs_{split}.jsonl") for split in EVAL_SPLITS}
     text_of = (lambda d: f"{d['title']} {d['text']}") if cfg["index_title"] else (lambda d: d["text"])
+    kiwi = KiwiAnalyzer(cfg["kiwi_keep_tags"])
 
-    # 2. BM25 over whitespace words and over Kiwi content morphemes.
-    bm25 = cfg["bm25"]
-    retrievers = [
-        BM25Retriever("bm25_whitespace", whitespace_tokens, bm25["k1"], bm25["b"], bm25["method"]),
-        BM25Retriever("bm25_kiwi", KiwiAnalyzer(cfg["kiwi_keep_tags"]), bm25["k1"], bm25["b"], bm25["method"]),
-    ]
+    # 2. The retrievers: BM25 over whitespace words and Kiwi morphemes, or a trained sparse model.
+    if args.retriever == "bm25":
+        bm25 = cfg["bm25"]
+        retrievers = [
+            BM25Retriever("bm25_whitespace", whitespace_tokens, bm25["k1"], bm25["b"], bm25["method"]),
+            BM25Retriever("bm25_kiwi", kiwi, bm25["k1"], bm25["b"], bm25["method"]),
+        ]
+    else:
+        if not args.model or not Path(args.model, "modules.json").is_file():
+            raise KosparseError(f"--model {args.model}: not a SparseEncoder folder (train it first)")
+        from sentence_transformers import SparseEncoder
+
+        name = args.name or Path(args.model).name
+        retrievers = [SparseRetriever(name, SparseEncoder(args.model, device=None), cfg["batch_size"])]
 
     # 3. Same harness for every retriever.
     results = {}
@@ -55,6 +87,24 @@ def main() -> None:
             time.perf_counter() - start,
             {d: s["test"]["ndcg@10"] for d, s in results[retriever.name].items()},
         )
+
+    # 4. A sparse model's vectors: sparsity and Korean quality, from the vectors just evaluated.
+    if args.retriever == "sparse":
+        from scipy import sparse as sp
+
+        from kosparse.idf import decoded_keys
+        from kosparse.vector_quality import korean_quality, sparsity
+
+        (retriever,) = retrievers
+        docs, queries = sp.vstack(retriever.doc_matrices).tocsr(), sp.vstack(retriever.query_matrices).tocsr()
+        tok = retriever.model.tokenizer
+        keys = list(decoded_keys(tok, range(docs.shape[1])).values())
+        quality = korean_quality(docs, keys, kiwi.kiwi)
+        results["sparsity"] = sparsity(docs, queries)
+        results["korean_quality"] = {k: v for k, v in quality.items() if k != "heaviest_tokens"}
+        if args.report:
+            with atomic_path(args.report) as tmp:
+                tmp.write_text(heavy_tokens_report(retriever.name, quality), encoding="utf-8")
     write_json(args.out, results)
 
 

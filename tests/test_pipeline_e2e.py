@@ -1,4 +1,5 @@
-"""collect → idf → BM25 evaluation on a small real slice of ../shared/datasets, in a temporary directory."""
+"""The default stages on a small real slice of ../shared/datasets, in a temporary directory:
+collect → idf → BM25 evaluation, then base encoder → hard negatives → train v1 (a few steps) → evaluate v1."""
 
 import json
 import subprocess
@@ -19,6 +20,8 @@ def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
     params["collect"]["sources"]["korquad"]["mirror_file"] = "korquad/dev.json"
     params["collect"]["sources"]["msmarco_ko"]["mirror_file"] = "msmarco/ko.json"
     params["tokenizer"]["vocab_size"] = 4000
+    params["base"].update(layers=2, hidden=64, heads=2, seq_len=64, budget_tokens=4096, batch_size=16)
+    params["train"].update(max_length=64, batch_size=8, max_steps=4, eval_steps=2, probe_steps=2, probe_documents=8)
     p = tmp_path / "params.yaml"
     p.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
     d, m = tmp_path / "data", tmp_path / "metrics"
@@ -75,3 +78,87 @@ def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
     for dataset in ("korquad", "msmarco_ko"):
         assert bm25["bm25_kiwi"][dataset]["test"]["ndcg@10"] > bm25["bm25_whitespace"][dataset]["test"]["ndcg@10"]
     assert bm25["bm25_kiwi"]["korquad"]["test"]["ndcg@10"] > 0.8
+
+    # the encoder: a tiny scratch base, hard negatives, a few training steps, evaluation
+    _stage(
+        "scripts.07a_base_encoder",
+        "--params",
+        str(p),
+        "--documents",
+        str(d / "collect/documents.jsonl"),
+        "--tokenizer-dir",
+        str(d / "tok"),
+        "--out",
+        str(tmp_path / "models/base"),
+        "--metrics",
+        str(m / "base.json"),
+    )
+    base = json.loads((m / "base.json").read_text(encoding="utf-8"))
+    assert base["mlm_loss_after"] < base["mlm_loss_before"]
+    assert (tmp_path / "models/base/config.json").is_file() and (tmp_path / "models/base/tokenizer.json").is_file()
+
+    _stage(
+        "scripts.07b_hard_negatives",
+        "--params",
+        str(p),
+        "--collect-dir",
+        str(d / "collect"),
+        "--out",
+        str(d / "neg.jsonl"),
+        "--metrics",
+        str(m / "neg.json"),
+    )
+    negatives = [json.loads(line) for line in (d / "neg.jsonl").read_text(encoding="utf-8").splitlines()]
+    train_pairs = [
+        json.loads(line) for line in (d / "collect/pairs_train.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert [n["query_id"] for n in negatives] == [t["query_id"] for t in train_pairs]
+    assert all(not set(n["negative_ids"]) & set(t["positive_ids"]) for n, t in zip(negatives, train_pairs, strict=True))
+
+    _stage(
+        "scripts.07_train",
+        "v1",
+        "--params",
+        str(p),
+        "--pairs",
+        str(d / "collect/pairs_train.jsonl"),
+        "--negatives",
+        str(d / "neg.jsonl"),
+        "--collect-dir",
+        str(d / "collect"),
+        "--base",
+        str(tmp_path / "models/base"),
+        "--idf",
+        str(d / "idf/idf.json"),
+        "--out",
+        str(tmp_path / "models/v1"),
+        "--curves",
+        str(m / "train_v1"),
+        "--metrics",
+        str(m / "train_v1.json"),
+    )
+    summary = json.loads((m / "train_v1.json").read_text(encoding="utf-8"))
+    assert summary["steps"] == 4 and summary["best_checkpoint_step"] in (2, 4)
+    assert (tmp_path / "models/v1/idf.json").read_bytes() == (d / "idf/idf.json").read_bytes()
+    assert (m / "train_v1/plots/metrics/validation/ndcg@10.tsv").is_file()
+
+    _stage(
+        "scripts.08_evaluate",
+        "sparse",
+        "--params",
+        str(p),
+        "--collect-dir",
+        str(d / "collect"),
+        "--model",
+        str(tmp_path / "models/v1"),
+        "--out",
+        str(m / "eval_v1.json"),
+        "--report",
+        str(tmp_path / "t.md"),
+    )
+    ev = json.loads((m / "eval_v1.json").read_text(encoding="utf-8"))
+    assert set(ev["v1"]["korquad"]["test"]) == set(bm25["bm25_kiwi"]["korquad"]["test"])
+    assert ev["v1"]["korquad"]["test"]["queries"] == bm25["bm25_kiwi"]["korquad"]["test"]["queries"]
+    assert ev["sparsity"]["doc_active_dims_mean"] > 0 and ev["sparsity"]["query_active_dims_mean"] > 0
+    assert 0.0 <= ev["korean_quality"]["particle_ending_weight_share"] <= 1.0
+    assert "| 1 |" in (tmp_path / "t.md").read_text(encoding="utf-8")

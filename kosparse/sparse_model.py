@@ -1,0 +1,57 @@
+"""The inference-free sparse encoder: a SPLADE document side, a tokenizer + IDF query side.
+
+Document: masked-LM logits → log(1 + ReLU) → max over tokens, one weight per
+vocabulary token. Query: no model — each token present in the query gets its
+idf.json weight, exactly what OpenSearch's SPARSE_TOKENIZE model returns.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from sentence_transformers import SparseEncoder
+from sentence_transformers.base.modules.router import Router
+from sentence_transformers.base.modules.transformer import Transformer
+from sentence_transformers.sparse_encoder.modules import SparseStaticEmbedding, SpladePooling
+from transformers import PreTrainedTokenizerFast
+
+from kosparse.errors import KosparseError
+from kosparse.idf import decoded_keys
+
+
+def idf_weights(tok: PreTrainedTokenizerFast, idf: dict[str, float], idf_path: str = "idf.json") -> torch.Tensor:
+    """One weight per token id, looked up by decode([id]) as OpenSearch does; special tokens weigh 0."""
+    special = set(tok.all_special_ids)
+    keys = decoded_keys(tok, (i for i in range(len(tok)) if i not in special))
+    missing = sorted({k for k in keys.values() if k not in idf})
+    unknown = sorted(set(idf) - set(keys.values()))
+    if missing or unknown:
+        raise KosparseError(
+            f"{idf_path} does not match the tokenizer ({len(tok)} tokens): "
+            f"{len(missing)} tokens have no weight (e.g. {missing[:3]}), "
+            f"{len(unknown)} keys are not in the vocabulary (e.g. {unknown[:3]}); rebuild it with the idf stage"
+        )
+    weight = torch.zeros(len(tok), dtype=torch.float32)
+    for token_id, key in keys.items():
+        weight[token_id] = idf[key]
+    return weight
+
+
+def build_model(base_path: str | Path, idf_path: str | Path, max_length: int) -> SparseEncoder:
+    """Router(query: SparseStaticEmbedding(idf, frozen), document: MLM Transformer + SpladePooling)."""
+    if not (Path(base_path) / "config.json").is_file():
+        raise KosparseError(f"{base_path}: no base model here (run the base_encoder stage first)")
+    document = Transformer(str(base_path), transformer_task="fill-mask", max_seq_length=max_length)
+    tok = document.tokenizer
+    vocab = document.auto_model.config.vocab_size
+    if vocab != len(tok):
+        raise KosparseError(f"{base_path}: model has {vocab} output tokens, its tokenizer {len(tok)}")
+    idf = json.loads(Path(idf_path).read_text(encoding="utf-8"))
+    query = SparseStaticEmbedding(tokenizer=tok, weight=idf_weights(tok, idf, str(idf_path)), frozen=True)
+    router = Router.for_query_document(
+        query_modules=[query],
+        document_modules=[document, SpladePooling(pooling_strategy="max", activation_function="relu")],
+    )
+    return SparseEncoder(modules=[router], similarity_fn_name="dot")

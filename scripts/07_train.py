@@ -1,0 +1,78 @@
+"""Stage 07: train an inference-free sparse encoder variant (v1: real pairs; v2 adds synthetic pairs).
+
+    python -m scripts.07_train v1 --pairs data/collect/pairs_train.jsonl \
+        --negatives data/negatives/train.jsonl --out models/v1
+"""
+
+import argparse
+import logging
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from dvclive import Live
+from transformers import set_seed
+
+from kosparse.cli import run
+from kosparse.io import atomic_path, load_params, read_jsonl, write_json
+from kosparse.sparse_model import build_model
+from kosparse.training import check_train_config, probe_documents, retrieval_evaluator, train, training_examples
+
+log = logging.getLogger("07_train")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("variant")
+    parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--pairs", default="data/collect/pairs_train.jsonl")
+    parser.add_argument("--negatives", default="data/negatives/train.jsonl")
+    parser.add_argument("--collect-dir", default="data/collect")
+    parser.add_argument("--base", default="models/base")
+    parser.add_argument("--idf", default="data/idf/idf.json")
+    parser.add_argument("--out", default=None, help="model folder (default models/<variant>)")
+    parser.add_argument("--curves", default=None, help="DVCLive folder (default metrics/train_<variant>)")
+    parser.add_argument("--metrics", default=None, help="summary JSON (default metrics/train_<variant>.json)")
+    args = parser.parse_args()
+    out = args.out or f"models/{args.variant}"
+    curves = args.curves or f"metrics/train_{args.variant}"
+    summary_path = args.metrics or f"metrics/train_{args.variant}.json"
+    params = load_params(args.params)
+    cfg, seed = params["train"], params["seed"]
+
+    # 1. Check every input before any training starts.
+    check_train_config(cfg)
+    collect = Path(args.collect_dir)
+    documents = read_jsonl(collect / "documents.jsonl")
+    doc_text = {d["id"]: d["text"] for d in documents}
+    pairs = read_jsonl(args.pairs)
+    negatives = {row["query_id"]: row["negative_ids"] for row in read_jsonl(args.negatives)}
+    dataset = training_examples(pairs, negatives, doc_text, cfg["negatives_per_query"])
+    validation = read_jsonl(collect / "pairs_validation.jsonl")
+    set_seed(seed)
+    model = build_model(args.base, args.idf, cfg["max_length"])
+    log.info("%s: %d training examples, %d validation queries", args.variant, len(dataset), len(validation))
+
+    # 2. Train with validation by retrieval; curves to DVCLive; the guard watches fixed probe documents.
+    evaluator = retrieval_evaluator(validation, documents, "validation", cfg["eval_batch_size"])
+    probe = probe_documents(documents, cfg["probe_documents"], seed)
+    start = time.perf_counter()
+    with atomic_path(out, is_dir=True) as tmp, tempfile.TemporaryDirectory(prefix="kosparse-train-") as work:
+        with Live(dir=curves, save_dvc_exp=False, dvcyaml=False) as live:
+            summary = train(model, dataset, evaluator, cfg, work, seed, probe, live)
+        # 3. Save the best checkpoint as a SparseEncoder folder, with the idf.json it was trained with.
+        model.save(str(tmp))
+        shutil.copyfile(args.idf, tmp / "idf.json")
+    summary.update(variant=args.variant, examples=len(dataset), seconds=round(time.perf_counter() - start, 1))
+    write_json(summary_path, summary)
+    log.info(
+        "%s: best validation nDCG@10 %.4f at step %s",
+        args.variant,
+        summary["best_validation_ndcg@10"],
+        summary["best_checkpoint_step"],
+    )
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,120 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import TINY_PAIRS
+from kosparse.errors import KosparseError
+from kosparse.retrieval import SparseRetriever, evaluate_retriever
+from kosparse.sparse_model import build_model
+from kosparse.training import (
+    CollapseError,
+    check_train_config,
+    retrieval_evaluator,
+    train,
+    training_examples,
+)
+
+TRAIN_CFG = {
+    "max_length": 64, "batch_size": 4, "negatives_per_query": 1, "max_steps": 4, "learning_rate": 1.0e-4,
+    "warmup_ratio": 0.1, "document_regularizer_weight": 1.0e-3, "regularizer_warmup_ratio": 0.5, "eval_steps": 2,
+    "eval_batch_size": 8, "probe_steps": 2, "probe_documents": 4, "collapse_min_active_dims": 1.0, "bf16": False,
+}  # fmt: skip
+
+
+@pytest.fixture
+def tiny_data():
+    documents = [{"id": f"d{i}", "text": d, "source": "en"} for i, (_, d) in enumerate(TINY_PAIRS)]
+    pairs = [
+        {"query_id": f"q{i}", "query": q, "positive_ids": [f"d{i}"], "source": "en"}
+        for i, (q, _) in enumerate(TINY_PAIRS)
+    ]
+    negatives = {f"q{i}": [f"d{(i + 1) % len(TINY_PAIRS)}"] for i in range(len(TINY_PAIRS))}
+    return documents, pairs, negatives
+
+
+def test_query_side_is_the_idf_table_looked_up_like_opensearch(splade_tiny, splade_tiny_idf):
+    model = build_model(splade_tiny, splade_tiny_idf, 64)
+    idf = json.loads(splade_tiny_idf.read_text(encoding="utf-8"))
+    query = "what is sparse retrieval retrieval"
+    vector = model.encode_query([query], convert_to_tensor=True, convert_to_sparse_tensor=False)[0]
+    # OpenSearch SPARSE_TOKENIZE: tokenise, decode each id, look the string up in idf.json
+    tok = model.tokenizer
+    expected = {tok.decode([i]): idf[tok.decode([i])] for i in tok(query, add_special_tokens=False)["input_ids"]}
+    got = {tok.decode([i]): float(vector[i]) for i in torch.nonzero(vector).flatten().tolist()}
+    assert got == pytest.approx(expected)
+
+
+def test_document_side_is_a_nonnegative_splade_vector(splade_tiny, splade_tiny_idf):
+    model = build_model(splade_tiny, splade_tiny_idf, 64)
+    vector = model.encode_document([TINY_PAIRS[0][1]], convert_to_tensor=True, convert_to_sparse_tensor=False)[0]
+    assert vector.shape[0] == len(model.tokenizer)
+    assert (vector >= 0).all() and 10 < int((vector > 0).sum()) < 5000
+    top = [token for token, _ in model.decode(vector, top_k=10)]
+    assert "sparse" in top or "retrieval" in top
+
+
+def test_idf_that_does_not_match_the_tokenizer_is_rejected(splade_tiny, splade_tiny_idf, tmp_path):
+    idf = json.loads(splade_tiny_idf.read_text(encoding="utf-8"))
+    del idf["retrieval"]
+    idf["모델"] = 1.0
+    bad = tmp_path / "idf.json"
+    bad.write_text(json.dumps(idf, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(KosparseError, match=r"idf\.json does not match the tokenizer .*1 tokens have no weight"):
+        build_model(splade_tiny, bad, 64)
+
+
+def test_missing_base_model_is_rejected(tmp_path, splade_tiny_idf):
+    with pytest.raises(KosparseError, match="no base model here"):
+        build_model(tmp_path / "nowhere", splade_tiny_idf, 64)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("batch_size", 0), ("batch_size", -2), ("max_steps", 1.5), ("learning_rate", "2e-5")]
+)
+def test_bad_train_settings_are_rejected_before_training(key, value):
+    with pytest.raises(KosparseError, match=rf"train\.{key} = "):
+        check_train_config({**TRAIN_CFG, key: value})
+
+
+def test_training_steps_change_the_document_side_and_keep_the_best_checkpoint(
+    splade_tiny, splade_tiny_idf, tiny_data, tmp_path
+):
+    documents, pairs, negatives = tiny_data
+    model = build_model(splade_tiny, splade_tiny_idf, 64)
+    before = model.encode_document([documents[0]["text"]], convert_to_tensor=True, convert_to_sparse_tensor=False)
+    query_before = model.encode_query([pairs[0]["query"]], convert_to_tensor=True, convert_to_sparse_tensor=False)
+    dataset = training_examples(pairs, negatives, {d["id"]: d["text"] for d in documents}, 1)
+    evaluator = retrieval_evaluator(pairs, documents, "validation", 8)
+    summary = train(model, dataset, evaluator, TRAIN_CFG, str(tmp_path), 42, [d["text"] for d in documents[:4]])
+    after = model.encode_document([documents[0]["text"]], convert_to_tensor=True, convert_to_sparse_tensor=False)
+    query_after = model.encode_query([pairs[0]["query"]], convert_to_tensor=True, convert_to_sparse_tensor=False)
+    assert summary["steps"] == 4
+    assert summary["best_checkpoint_step"] in (2, 4)
+    assert 0.0 < summary["best_validation_ndcg@10"] <= 1.0
+    assert not torch.allclose(before, after)
+    assert torch.equal(query_before, query_after), "the IDF query side is frozen"
+    assert [s for s, _ in summary["probe_active_dims"]] == [2, 4]
+
+
+def test_collapse_guard_stops_training_when_documents_go_all_zero(splade_tiny, splade_tiny_idf, tiny_data, tmp_path):
+    documents, pairs, negatives = tiny_data
+    model = build_model(splade_tiny, splade_tiny_idf, 64)
+    dataset = training_examples(pairs, negatives, {d["id"]: d["text"] for d in documents}, 1)
+    evaluator = retrieval_evaluator(pairs, documents, "validation", 8)
+    cfg = {**TRAIN_CFG, "document_regularizer_weight": 1.0e4, "regularizer_warmup_ratio": 0.01,
+           "learning_rate": 5.0e-3, "max_steps": 20, "eval_steps": 20, "probe_steps": 1,
+           "collapse_min_active_dims": 5.0}  # fmt: skip
+    with pytest.raises(CollapseError, match=r"collapsed at step \d+.*Lower train\.document_regularizer_weight"):
+        train(model, dataset, evaluator, cfg, str(tmp_path), 42, [d["text"] for d in documents[:4]])
+
+
+def test_sparse_retriever_through_the_shared_harness(splade_tiny, splade_tiny_idf, tiny_data):
+    documents, pairs, _ = tiny_data
+    retriever = SparseRetriever("tiny", build_model(splade_tiny, splade_tiny_idf, 64), 8)
+    result = evaluate_retriever(retriever, documents, {"test": pairs}, 100)
+    assert result["en"]["test"]["queries"] == len(pairs)
+    assert result["en"]["test"]["mrr@10"] > 0.5  # an English SPLADE model on English pairs
+    assert retriever.doc_matrices[0].shape == (len(documents), len(retriever.model.tokenizer))
+    assert np.all(retriever.doc_matrices[0].data > 0)
