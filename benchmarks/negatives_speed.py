@@ -62,6 +62,5 @@ def main() -> None:
     )
 
 
-
 if __name__ == "__main__":
     run(main)

@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from conftest import TINY_PAIRS
+
 from kosparse.errors import KosparseError
 from kosparse.retrieval import SparseRetriever, evaluate_retriever
 from kosparse.sparse_model import build_model
