@@ -29,6 +29,8 @@ test: setup  ## run the test suite
 
 bench: setup  ## run the speed benchmarks (timing targets live here, not in tests)
 	python -m benchmarks.idf_speed
+	python -m benchmarks.negatives_speed
+	python -m benchmarks.encoder_speed --model models/v1
 
 lint: setup  ## ruff lint and format check
 	ruff check .

@@ -13,9 +13,9 @@ import math
 import random
 
 import torch
-from datasets import Dataset
+from datasets import Dataset, DatasetDict
 from sentence_transformers import SparseEncoder, SparseEncoderTrainer, SparseEncoderTrainingArguments
-from sentence_transformers.sentence_transformer.training_args import BatchSamplers
+from sentence_transformers.sentence_transformer.training_args import BatchSamplers, MultiDatasetBatchSamplers
 from sentence_transformers.sparse_encoder.callbacks.splade_callbacks import SpladeRegularizerWeightSchedulerCallback
 from sentence_transformers.sparse_encoder.evaluation import SparseInformationRetrievalEvaluator
 from sentence_transformers.sparse_encoder.losses import SparseMultipleNegativesRankingLoss, SpladeLoss
@@ -45,19 +45,24 @@ def check_train_config(cfg: dict) -> None:
 
 def training_examples(
     pairs: list[dict], negatives: dict[str, list[str]], doc_text: dict[str, str], negatives_per_query: int
-) -> Dataset:
-    """(query, positive, negative_1..n) rows; a query without enough mined negatives is skipped."""
-    rows = []
+) -> DatasetDict:
+    """(query, positive, negative_1..n) rows, one dataset per source.
+
+    Batches then come from one source at a time: in-batch negatives stay in
+    the same collection, and short passages are not padded to long ones.
+    A query without enough mined negatives is skipped.
+    """
+    rows: dict[str, list[dict]] = {}
     for pair in pairs:
         negs = negatives.get(pair["query_id"], [])[:negatives_per_query]
         if len(negs) < negatives_per_query:
             continue
         row = {"query": pair["query"], "positive": doc_text[pair["positive_ids"][0]]}
         row.update({f"negative_{i + 1}": doc_text[n] for i, n in enumerate(negs)})
-        rows.append(row)
+        rows.setdefault(pair["source"], []).append(row)
     if not rows:
         raise KosparseError("no training examples: the training pairs are empty or none has mined negatives")
-    return Dataset.from_list(rows)
+    return DatasetDict({source: Dataset.from_list(source_rows) for source, source_rows in sorted(rows.items())})
 
 
 def retrieval_evaluator(pairs: list[dict], documents: list[dict], name: str, batch_size: int):
@@ -144,7 +149,7 @@ class CurvesAndCollapseGuard(TrainerCallback):
 
 def train(
     model: SparseEncoder,
-    dataset: Dataset,
+    dataset: DatasetDict,
     evaluator,
     cfg: dict,
     work_dir: str,
@@ -160,7 +165,8 @@ def train(
         query_regularizer_weight=None,  # inference-free: the query side is a frozen IDF table
     )
     metric_key = f"eval_{evaluator.name}_dot_ndcg@10"
-    mapping = {**ROUTER_MAPPING, **{c: "document" for c in dataset.column_names if c.startswith("negative")}}
+    columns = next(iter(dataset.values())).column_names
+    mapping = {**ROUTER_MAPPING, **{c: "document" for c in columns if c.startswith("negative")}}
     use_cpu = not torch.cuda.is_available()
     args = SparseEncoderTrainingArguments(
         output_dir=work_dir,
@@ -169,6 +175,7 @@ def train(
         learning_rate=cfg["learning_rate"],
         warmup_steps=max(1, math.ceil(cfg["warmup_ratio"] * cfg["max_steps"])),
         batch_sampler=BatchSamplers.NO_DUPLICATES,
+        multi_dataset_batch_sampler=MultiDatasetBatchSamplers.PROPORTIONAL,
         router_mapping=mapping,
         eval_strategy="steps",
         eval_steps=cfg["eval_steps"],

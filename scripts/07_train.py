@@ -52,7 +52,8 @@ def main() -> None:
     validation = read_jsonl(collect / "pairs_validation.jsonl")
     set_seed(seed)
     model = build_model(args.base, args.idf, cfg["max_length"])
-    log.info("%s: %d training examples, %d validation queries", args.variant, len(dataset), len(validation))
+    examples = {source: len(rows) for source, rows in dataset.items()}
+    log.info("%s: training examples %s, %d validation queries", args.variant, examples, len(validation))
 
     # 2. Train with validation by retrieval; curves to DVCLive; the guard watches fixed probe documents.
     evaluator = retrieval_evaluator(validation, documents, "validation", cfg["eval_batch_size"])
@@ -64,7 +65,7 @@ def main() -> None:
         # 3. Save the best checkpoint as a SparseEncoder folder, with the idf.json it was trained with.
         model.save(str(tmp))
         shutil.copyfile(args.idf, tmp / "idf.json")
-    summary.update(variant=args.variant, examples=len(dataset), seconds=round(time.perf_counter() - start, 1))
+    summary.update(variant=args.variant, examples=examples, seconds=round(time.perf_counter() - start, 1))
     write_json(summary_path, summary)
     log.info(
         "%s: best validation nDCG@10 %.4f at step %s",
