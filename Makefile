@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup repro test bench lint clean
+.PHONY: help setup repro test bench lint clean profile
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-7s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ bench: setup  ## run the speed benchmarks (timing targets live here, not in test
 lint: setup  ## ruff lint and format check
 	ruff check .
 	ruff format --check .
+
+profile: setup  ## switch params.yaml to a profile: make profile PROFILE=gb10 (git checkout params.yaml to undo)
+	python -m kosparse.profiles $(PROFILE)
 
 clean:  ## delete pipeline outputs (data/, models/) and caches; keeps .venv and committed metrics
 	find data models -mindepth 1 -maxdepth 1 ! -name .gitignore -exec rm -rf {} + 2>/dev/null || true

@@ -27,6 +27,23 @@ from kosparse.errors import KosparseError
 log = logging.getLogger(__name__)
 
 
+class AllPositionsCollator(DataCollatorForLanguageModeling):
+    """Masked-LM batches whose labels cover every position, not only the masked 15%.
+
+    The SPLADE document side reads the MLM head at *every* position. Trained
+    this way the head maps each visible token to itself (plus its context), so
+    the encoder starts as a term-matching model the ranking loss only has to
+    sparsify and re-weight; trained on masked positions only, a small model
+    from scratch starts near random (validation nDCG@10 0.22 vs 0.92 zero-shot,
+    measured on this corpus).
+    """
+
+    def __call__(self, examples, return_tensors=None):
+        batch = super().__call__(examples, return_tensors)
+        batch["labels"] = torch.tensor([example["input_ids"] for example in examples])
+        return batch
+
+
 def mlm_chunks(tok: PreTrainedTokenizerFast, texts: list[str], seq_len: int) -> list[list[int]]:
     """Concatenate documents (separated by [SEP]) and cut into [CLS] … [SEP] blocks of seq_len tokens."""
     if seq_len < 8:
@@ -90,7 +107,11 @@ def mlm_loss(model, chunks: list[list[int]], tok: PreTrainedTokenizerFast, seed:
 
 
 def pretrain(model, tok, chunks: list[list[int]], out_dir: str, cfg: dict, seed: int) -> dict:
-    """Masked-LM pretraining for `budget_tokens` tokens with the transformers Trainer."""
+    """Masked-LM pretraining for `budget_tokens` tokens with the transformers Trainer.
+
+    `cfg["label_all_positions"]` trains the head on every position (see AllPositionsCollator).
+    """
+    collator_class = AllPositionsCollator if cfg.get("label_all_positions") else DataCollatorForLanguageModeling
     tokens_per_step = cfg["batch_size"] * len(chunks[0])
     max_steps = max(1, math.ceil(cfg["budget_tokens"] / tokens_per_step))
     args = TrainingArguments(
@@ -113,7 +134,7 @@ def pretrain(model, tok, chunks: list[list[int]], out_dir: str, cfg: dict, seed:
         model=model,
         args=args,
         train_dataset=[{"input_ids": c} for c in chunks],
-        data_collator=DataCollatorForLanguageModeling(tok, mlm_probability=0.15, seed=seed),
+        data_collator=collator_class(tok, mlm_probability=0.15, seed=seed),
     )
     result = trainer.train()
     return {

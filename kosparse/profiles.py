@@ -1,0 +1,58 @@
+"""Profiles: named overrides of params.yaml (`profiles/<name>.yaml`), one command to switch.
+
+    python -m kosparse.profiles gb10      # rewrite params.yaml with the GB10 values
+
+A profile may only change keys that params.yaml already has, so a typo in a
+profile is an error rather than a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+from kosparse.errors import KosparseError
+from kosparse.io import atomic_path, load_params
+
+
+def apply_profile(params: dict, overrides: dict, where: str = "") -> dict:
+    """Deep-merge `overrides` into a copy of `params`; unknown keys are rejected."""
+    merged = dict(params)
+    for key, value in overrides.items():
+        path = f"{where}.{key}" if where else key
+        if key not in params:
+            raise KosparseError(f"profile sets {path}, which params.yaml does not have")
+        if isinstance(value, dict) and isinstance(params[key], dict):
+            merged[key] = apply_profile(params[key], value, path)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_profile(name: str, profiles_dir: str | Path = "profiles") -> dict:
+    path = Path(profiles_dir) / f"{name}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in Path(profiles_dir).glob("*.yaml"))
+        raise KosparseError(f"{path}: no such profile (known: {', '.join(known) or 'none'})")
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Apply a profile's overrides to params.yaml")
+    parser.add_argument("profile")
+    parser.add_argument("--params", default="params.yaml")
+    args = parser.parse_args()
+    try:
+        merged = apply_profile(load_params(args.params), load_profile(args.profile))
+    except KosparseError as e:
+        sys.exit(f"error: {e}")
+    with atomic_path(args.params) as tmp:
+        tmp.write_text(yaml.safe_dump(merged, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    print(f"params.yaml now uses profile {args.profile!r}; `git diff params.yaml` shows what changed")
+
+
+if __name__ == "__main__":
+    main()
