@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 
@@ -31,20 +32,41 @@ def sparsity(docs: sparse.csr_matrix, queries: sparse.csr_matrix) -> dict:
     }
 
 
-def token_classes(keys: Sequence[str], kiwi) -> tuple[np.ndarray, np.ndarray]:
-    """Per token id: is it a particle/ending (all morphemes J*/E*), is it a Hangul or Latin word."""
+def functional_tokens(tok, kiwi, texts: Sequence[str]) -> np.ndarray:
+    """Per token id: is it mostly a particle or ending where it occurs in `texts`.
+
+    A word piece such as "##을" cannot be tagged out of context, so each
+    occurrence is tagged by the Kiwi morphemes it covers: it counts as
+    functional when every morpheme under it is J* (particle) or E* (ending).
+    A token is functional when most of its occurrences are.
+    """
+    backend = copy.deepcopy(tok.backend_tokenizer)
+    backend.no_truncation()
+    occurrences = np.zeros(len(tok), dtype=np.int64)
+    functional = np.zeros(len(tok), dtype=np.int64)
+    encodings = backend.encode_batch(list(texts), add_special_tokens=False)
+    for text, encoding, morphemes in zip(texts, encodings, kiwi.tokenize(list(texts)), strict=True):
+        flags = np.full(len(text), -1, dtype=np.int8)  # -1 no morpheme, 0 content, 1 particle/ending
+        for m in morphemes:
+            flags[m.start : m.start + m.len] = 1 if m.tag[0] in "JE" else 0
+        for token_id, (start, end) in zip(encoding.ids, encoding.offsets, strict=True):
+            covered = flags[start:end]
+            covered = covered[covered >= 0]
+            occurrences[token_id] += 1
+            functional[token_id] += bool(covered.size) and bool(covered.all())
+    return functional * 2 > occurrences
+
+
+def token_classes(keys: Sequence[str], functional: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per token id: particle/ending, and Hangul-or-Latin word (not particle/ending)."""
     texts = [key[2:] if key.startswith("##") and len(key) > 2 else key for key in keys]
-    functional = np.zeros(len(texts), dtype=bool)
     word = np.array([bool(WORD.match(t)) for t in texts])
-    candidates = [i for i, t in enumerate(texts) if t and re.match(r"^[\uac00-\ud7a3]+$", t)]
-    for i, tokens in zip(candidates, kiwi.tokenize([texts[i] for i in candidates]), strict=True):
-        functional[i] = bool(tokens) and all(t.tag[0] in "JE" for t in tokens)
     return functional, word & ~functional
 
 
-def korean_quality(docs: sparse.csr_matrix, keys: Sequence[str], kiwi, top_n: int = 20) -> dict:
+def korean_quality(docs: sparse.csr_matrix, keys: Sequence[str], functional: np.ndarray, top_n: int = 20) -> dict:
     """Share of total document weight on particles/endings and on word tokens; the heaviest tokens."""
-    functional, word = token_classes(keys, kiwi)
+    functional, word = token_classes(keys, functional)
     weight = np.asarray(docs.sum(axis=0)).ravel()
     total = float(weight.sum()) or 1.0
     heaviest = np.argsort(-weight, kind="stable")[:top_n]

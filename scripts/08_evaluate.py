@@ -93,13 +93,14 @@ def main() -> None:
         from scipy import sparse as sp
 
         from kosparse.idf import decoded_keys
-        from kosparse.vector_quality import korean_quality, sparsity
+        from kosparse.vector_quality import functional_tokens, korean_quality, sparsity
 
         (retriever,) = retrievers
         docs, queries = sp.vstack(retriever.doc_matrices).tocsr(), sp.vstack(retriever.query_matrices).tocsr()
         tok = retriever.model.tokenizer
         keys = list(decoded_keys(tok, range(docs.shape[1])).values())
-        quality = korean_quality(docs, keys, kiwi.kiwi)
+        functional = functional_tokens(tok, kiwi.kiwi, [text_of(d) for d in documents])
+        quality = korean_quality(docs, keys, functional)
         results["sparsity"] = sparsity(docs, queries)
         results["korean_quality"] = {k: v for k, v in quality.items() if k != "heaviest_tokens"}
         if args.report:

@@ -5,7 +5,11 @@ from kosparse.base_encoder import AllPositionsCollator, check_vocab, mlm_chunks
 from kosparse.errors import KosparseError
 from kosparse.tokenizer import train_wordpiece
 
-TEXTS = ["오픈서치는 검색 엔진입니다.", "희소 벡터 모델을 학습합니다.", "한국어 형태소 분석기는 조사를 분리합니다."] * 20
+TEXTS = [
+    "오픈서치는 검색 엔진입니다.",
+    "희소 벡터 모델을 학습합니다.",
+    "한국어 형태소 분석기는 조사를 분리합니다.",
+] * 20
 
 
 @pytest.fixture(scope="module")

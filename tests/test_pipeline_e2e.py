@@ -162,3 +162,50 @@ def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
     assert ev["sparsity"]["doc_active_dims_mean"] > 0 and ev["sparsity"]["query_active_dims_mean"] > 0
     assert 0.0 <= ev["korean_quality"]["particle_ending_weight_share"] <= 1.0
     assert "| 1 |" in (tmp_path / "t.md").read_text(encoding="utf-8")
+
+    # a collapsing run (huge FLOPS weight) stops with one clear error and leaves no model folder
+    collapse = yaml.safe_load(p.read_text(encoding="utf-8"))
+    collapse["train"].update(
+        document_regularizer_weight=1.0e4,
+        regularizer_warmup_ratio=0.01,
+        learning_rate=5.0e-3,
+        max_steps=12,
+        eval_steps=12,
+        probe_steps=1,
+        collapse_min_active_dims=5.0,
+    )
+    p2 = tmp_path / "collapse.yaml"
+    p2.write_text(yaml.safe_dump(collapse, allow_unicode=True), encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scripts.07_train",
+            "v9",
+            "--params",
+            str(p2),
+            "--pairs",
+            str(d / "collect/pairs_train.jsonl"),
+            "--negatives",
+            str(d / "neg.jsonl"),
+            "--collect-dir",
+            str(d / "collect"),
+            "--base",
+            str(tmp_path / "models/base"),
+            "--idf",
+            str(d / "idf/idf.json"),
+            "--out",
+            str(tmp_path / "models/v9"),
+            "--curves",
+            str(m / "train_v9"),
+            "--metrics",
+            str(m / "train_v9.json"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "collapsed at step" in result.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "models/v9").exists() and not (m / "train_v9.json").exists()
+    assert not [p for p in (tmp_path / "models").iterdir() if p.name.startswith(".v9")]

@@ -1,6 +1,6 @@
 import pytest
-
 from conftest import REPO
+
 from kosparse.errors import KosparseError
 from kosparse.io import load_params
 from kosparse.profiles import apply_profile, load_profile

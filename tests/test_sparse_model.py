@@ -118,3 +118,20 @@ def test_sparse_retriever_through_the_shared_harness(splade_tiny, splade_tiny_id
     assert result["en"]["test"]["mrr@10"] > 0.5  # an English SPLADE model on English pairs
     assert retriever.doc_matrices[0].shape == (len(documents), len(retriever.model.tokenizer))
     assert np.all(retriever.doc_matrices[0].data > 0)
+
+
+def test_no_training_examples_is_an_error(tiny_data):
+    documents, pairs, _ = tiny_data
+    with pytest.raises(KosparseError, match="no training examples"):
+        training_examples(pairs, {}, {d["id"]: d["text"] for d in documents}, 1)
+
+
+def test_unreachable_base_model_id_offline_is_one_clear_error(monkeypatch, splade_tiny):
+    from transformers import AutoTokenizer
+
+    from kosparse.base_encoder import load_pretrained_mlm
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    tok = AutoTokenizer.from_pretrained(splade_tiny)
+    with pytest.raises(KosparseError, match=r"base.name = 'klue/bert-base': could not load a masked-LM"):
+        load_pretrained_mlm("klue/bert-base", tok)
