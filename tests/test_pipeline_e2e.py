@@ -206,6 +206,7 @@ def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
         text=True,
     )
     assert result.returncode == 2, result.stderr[-2000:]
-    assert "collapsed at step" in result.stderr.strip().splitlines()[-1]
+    errors = [line for line in result.stderr.splitlines() if "error: " in line]
+    assert len(errors) == 1 and "collapsed at step" in errors[0] and "document_regularizer_weight" in errors[0]
     assert not (tmp_path / "models/v9").exists() and not (m / "train_v9.json").exists()
     assert not [p for p in (tmp_path / "models").iterdir() if p.name.startswith(".v9")]
