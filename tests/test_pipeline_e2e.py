@@ -9,9 +9,22 @@ import yaml
 from conftest import REPO
 
 
+def _run(*args):
+    return subprocess.run([sys.executable, "-m", *args], cwd=REPO, capture_output=True, text=True)
+
+
 def _stage(*args):
-    result = subprocess.run([sys.executable, "-m", *args], cwd=REPO, capture_output=True, text=True)
+    result = _run(*args)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def _train_args(variant, params, data, models, metrics):
+    return [
+        "scripts.07_train", variant, "--params", str(params), "--pairs", str(data / "collect/pairs_train.jsonl"),
+        "--negatives", str(data / "neg.jsonl"), "--collect-dir", str(data / "collect"), "--base", str(models / "base"),
+        "--idf", str(data / "idf/idf.json"), "--out", str(models / variant),
+        "--curves", str(metrics / f"train_{variant}"), "--metrics", str(metrics / f"train_{variant}.json"),
+    ]  # fmt: skip
 
 
 def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
@@ -115,28 +128,7 @@ def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
     assert [n["query_id"] for n in negatives] == [t["query_id"] for t in train_pairs]
     assert all(not set(n["negative_ids"]) & set(t["positive_ids"]) for n, t in zip(negatives, train_pairs, strict=True))
 
-    _stage(
-        "scripts.07_train",
-        "v1",
-        "--params",
-        str(p),
-        "--pairs",
-        str(d / "collect/pairs_train.jsonl"),
-        "--negatives",
-        str(d / "neg.jsonl"),
-        "--collect-dir",
-        str(d / "collect"),
-        "--base",
-        str(tmp_path / "models/base"),
-        "--idf",
-        str(d / "idf/idf.json"),
-        "--out",
-        str(tmp_path / "models/v1"),
-        "--curves",
-        str(m / "train_v1"),
-        "--metrics",
-        str(m / "train_v1.json"),
-    )
+    _stage(*_train_args("v1", p, d, tmp_path / "models", m))
     summary = json.loads((m / "train_v1.json").read_text(encoding="utf-8"))
     assert summary["steps"] == 4 and summary["best_checkpoint_step"] in (2, 4)
     assert (tmp_path / "models/v1/idf.json").read_bytes() == (d / "idf/idf.json").read_bytes()
@@ -176,35 +168,7 @@ def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
     )
     p2 = tmp_path / "collapse.yaml"
     p2.write_text(yaml.safe_dump(collapse, allow_unicode=True), encoding="utf-8")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scripts.07_train",
-            "v9",
-            "--params",
-            str(p2),
-            "--pairs",
-            str(d / "collect/pairs_train.jsonl"),
-            "--negatives",
-            str(d / "neg.jsonl"),
-            "--collect-dir",
-            str(d / "collect"),
-            "--base",
-            str(tmp_path / "models/base"),
-            "--idf",
-            str(d / "idf/idf.json"),
-            "--out",
-            str(tmp_path / "models/v9"),
-            "--curves",
-            str(m / "train_v9"),
-            "--metrics",
-            str(m / "train_v9.json"),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
+    result = _run(*_train_args("v9", p2, d, tmp_path / "models", m))
     assert result.returncode == 2, result.stderr[-2000:]
     errors = [line for line in result.stderr.splitlines() if "error: " in line]
     assert len(errors) == 1 and "collapsed at step" in errors[0] and "document_regularizer_weight" in errors[0]
