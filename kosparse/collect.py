@@ -88,15 +88,8 @@ class Collection:
     def metrics(self) -> dict:
         out = {}
         for source, s in sorted(self.stats.items()):
-            out[source] = {
-                "documents_read": s["documents_read"],
-                "documents_kept": s["documents_kept"],
-                "documents_dropped": dict(sorted(s["documents_dropped"].items())),
-                "queries_read": s["queries_read"],
-                "queries_dropped": dict(sorted(s["queries_dropped"].items())),
-                "pairs": {split: s["pairs"].get(split, 0) for split in SPLITS},
-            }
-            out[source].update({k: v for k, v in s.items() if k not in out[source] and not isinstance(v, Counter)})
+            out[source] = {k: dict(sorted(v.items())) if isinstance(v, Counter) else v for k, v in s.items()}
+            out[source]["pairs"] = {split: s["pairs"].get(split, 0) for split in SPLITS}
         out["total"] = {"documents": len(self.documents), **{f"pairs_{s}": len(p) for s, p in self.pairs.items()}}
         return out
 

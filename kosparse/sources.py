@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kosparse.errors import InputError, KosparseError
-from kosparse.io import read_json
+from kosparse.io import read_json, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +145,6 @@ def load_source(name: str, cfg: dict, mirror_dir: str | Path) -> tuple[list[dict
         raise KosparseError(f"collect.sources.{name}.kind = {kind!r}: expected one of {', '.join(KINDS)}")
     path = Path(mirror_dir) / cfg["mirror_file"] if cfg.get("mirror_file") else None
     if path is not None and path.is_file():
-        from kosparse.io import sha256_file
-
         return VALIDATORS[kind](read_json(path), path), {
             "mirror_file": str(cfg["mirror_file"]),
             "sha256": sha256_file(path),
