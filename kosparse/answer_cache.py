@@ -1,0 +1,75 @@
+"""Append-only cache of LLM answers, the reason generation resumes without losing or repeating work.
+
+Each answer is one JSON line keyed by everything that determines it (model
+fingerprint, prompt-template version, sampling, schema, the prompt itself). A
+line is flushed and fsynced before the next call starts, so a SIGKILL loses at
+most the answer in flight; a torn last line is cut off on the next open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+from kosparse.llm import Messages, Sampling
+
+log = logging.getLogger(__name__)
+
+
+def answer_key(fingerprint: str, template_version: str, sampling: Sampling, schema: dict, messages: Messages) -> str:
+    blob = json.dumps(
+        {
+            "model": fingerprint,
+            "template": template_version,
+            "sampling": asdict(sampling),
+            "schema": schema,
+            "messages": messages,
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class AnswerCache:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.answers: dict[str, dict] = {}
+        if self.path.exists():
+            self._load()
+        self._file = open(self.path, "a", encoding="utf-8")
+
+    def _load(self) -> None:
+        raw = self.path.read_bytes()
+        complete = raw[: raw.rfind(b"\n") + 1]
+        if len(complete) < len(raw):  # killed mid-write: drop the torn tail
+            log.warning("%s: dropping a torn last line (%d bytes)", self.path, len(raw) - len(complete))
+            with open(self.path, "r+b") as f:
+                f.truncate(len(complete))
+        for line in complete.decode("utf-8").splitlines():
+            record = json.loads(line)
+            self.answers[record["key"]] = record
+
+    def get(self, key: str) -> dict | None:
+        return self.answers.get(key)
+
+    def put(self, key: str, record: dict) -> None:
+        record = {**record, "key": key}
+        self._file.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self.answers[key] = record
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> AnswerCache:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
