@@ -72,7 +72,8 @@ def plan_tasks(documents: list[dict], train_pairs: list[dict], cfg: dict, seed: 
     gen = cfg["doc2query"]
     if gen["enabled"]:
         pool = sorted((d for d in documents if d["source"] in gen["sources"]), key=lambda d: d["id"])
-        for doc in random.Random(seed).sample(pool, min(gen["num_docs"], len(pool))):
+        random.Random(seed).shuffle(pool)  # a prefix: a larger num_docs keeps (and reuses) the smaller plan
+        for doc in pool[: gen["num_docs"]]:
             text = doc["text"][: cfg["max_doc_chars"]]
             schema = prompts.DOC2QUERY.schema(gen["per_doc"], cfg["query_chars"][1])
             tasks.append(
@@ -91,7 +92,8 @@ def plan_tasks(documents: list[dict], train_pairs: list[dict], cfg: dict, seed: 
         limit = cfg["query_chars"][1] if name == "paraphrase" else cfg["passage_chars"][1]
         schema = prompts.TEMPLATES[name].schema(per, limit)
         eligible = [p for p in pairs if p["source"] in gen["sources"]]
-        for pair in random.Random(f"{seed}:{name}").sample(eligible, min(gen["num_queries"], len(eligible))):
+        random.Random(f"{seed}:{name}").shuffle(eligible)
+        for pair in eligible[: gen["num_queries"]]:
             item = {**pair, "positive_text": by_id[pair["positive_ids"][0]]["text"]}
             tasks.append(Task(name, item, build(pair["query"], per), schema, per))
     return tasks

@@ -67,8 +67,9 @@ def test_offline_model_is_assembled_and_checked(smollm2_gguf, tmp_path):
         resolve("no-such-org/no-such-model", cache_dir=tmp_path)
 
 
-def test_llama_cpp_backend_returns_schema_valid_json(smollm2_gguf):
-    backend = LlamaCppBackend(SMOLLM2_ID, n_ctx=512, n_threads=2, n_gpu_layers="none", n_batch=256, retries=0)
+@pytest.mark.parametrize("grammar,retries", [("always", 0), ("fallback", 1)])
+def test_llama_cpp_backend_returns_schema_valid_json(smollm2_gguf, grammar, retries):
+    backend = LlamaCppBackend(SMOLLM2_ID, 512, 2, "none", 256, retries=retries, grammar=grammar)
     replies = dict(backend.complete(ASK, SCHEMA, GREEDY))
     assert sorted(replies) == [0, 1]
     for reply in replies.values():
@@ -76,6 +77,11 @@ def test_llama_cpp_backend_returns_schema_valid_json(smollm2_gguf):
         jsonschema.validate(reply.data, SCHEMA)
         assert reply.completion_tokens > 0
     assert backend.speed()["decode_tps"] > 0
+
+
+def test_llama_cpp_unknown_grammar_mode_is_an_error(smollm2_gguf):
+    with pytest.raises(KosparseError, match="llm.llama_cpp.grammar = 'sometimes'"):
+        LlamaCppBackend(SMOLLM2_ID, 512, 2, "none", 256, retries=0, grammar="sometimes")
 
 
 def test_qwen_writes_korean_queries_for_a_korean_passage(qwen_gguf):

@@ -13,6 +13,8 @@ def test_gb10_profile_switches_encoder_and_keeps_everything_else():
     assert merged["train"]["bf16"] is True and merged["train"]["max_length"] == 512
     assert merged["train"]["document_regularizer_weight"] == params["train"]["document_regularizer_weight"]
     assert merged["collect"] == params["collect"]
+    assert merged["llm"]["llama_cpp"]["n_gpu_layers"] == "all" and merged["llm"]["model"].endswith(".gguf")
+    assert merged["llm"]["openai"]["api_key_env"] == params["llm"]["openai"]["api_key_env"]
     assert params["base"]["name"] == "scratch", "the input is not modified"
 
 

@@ -86,8 +86,8 @@ def _korquad_collect(root, paragraphs=12):
 
 def _tiny_params(tmp_path):
     params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
-    params["llm"].update(model=SMOLLM2_ID, max_tokens=160, retries=0)
-    params["llm"]["llama_cpp"].update(n_ctx=4096)
+    params["llm"].update(model=SMOLLM2_ID, max_tokens=128, retries=0)
+    params["llm"]["llama_cpp"].update(n_ctx=4096, grammar="always")  # SmolLM2 needs the grammar to answer in JSON
     params["synthesize"]["max_doc_chars"] = 150  # SmolLM2 spends ~3 tokens per Hangul syllable
     s = params["synthesize"]
     s["doc2query"].update(sources=["korquad"], num_docs=5, per_doc=2)
@@ -105,6 +105,9 @@ def test_plan_is_fixed_and_sized_by_params(tmp_path):
     tasks = plan_tasks(docs, pairs, params["synthesize"], seed=42)
     assert Counter(t.kind for t in tasks) == {"doc2query": 5, "paraphrase": 2, "query2doc": 1, "llm_negative": 1}
     assert [t.messages for t in tasks] == [t.messages for t in plan_tasks(docs, pairs, params["synthesize"], seed=42)]
+    larger = {**params["synthesize"], "doc2query": {**params["synthesize"]["doc2query"], "num_docs": 8}}
+    doc_ids = lambda plan: [t.item["id"] for t in plan if t.kind == "doc2query"]  # noqa: E731
+    assert doc_ids(plan_tasks(docs, pairs, larger, seed=42))[:5] == doc_ids(tasks)
     # Untrusted document text enters the prompt only as a quoted JSON string.
     limit = params["synthesize"]["max_doc_chars"]
     assert json.dumps(tasks[0].item["text"][:limit], ensure_ascii=False) in tasks[0].messages[-1]["content"]
