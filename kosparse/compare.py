@@ -1,0 +1,63 @@
+"""v1 vs v2 vs BM25 on the same real held-out queries: the table, the differences, the verdict."""
+
+from __future__ import annotations
+
+METRICS = ("ndcg@10", "mrr@10", "recall@10", "recall@100")
+
+
+def comparison(bm25: dict, models: dict[str, dict], split: str = "test") -> dict:
+    """{dataset: {metric: {retriever: value, "v2-v1": delta}}} over the datasets every retriever has."""
+    retrievers = {**bm25, **{name: m[name] for name, m in models.items()}}
+    datasets = sorted(set.intersection(*(set(r) for r in retrievers.values())))
+    table: dict = {}
+    for dataset in datasets:
+        for metric in METRICS:
+            row = {name: r[dataset][split][metric] for name, r in retrievers.items()}
+            if {"v1", "v2"} <= row.keys():
+                row["v2-v1"] = round(row["v2"] - row["v1"], 4)
+            table.setdefault(dataset, {})[metric] = row
+    return table
+
+
+def verdict(table: dict, threshold: float = 0.02) -> str:
+    """One sentence: did synthetic data help v2 by at least `threshold` nDCG@10 on every test set?"""
+    deltas = {d: rows["ndcg@10"].get("v2-v1") for d, rows in table.items()}
+    if any(v is None for v in deltas.values()):
+        return "v2 has not been evaluated on every test set yet."
+    text = ", ".join(f"{d} {v * 100:+.1f}" for d, v in deltas.items())
+    if all(v >= threshold for v in deltas.values()):
+        return (
+            f"Synthetic data helped: v2 beats v1 by ≥ {threshold * 100:.0f} nDCG@10 points on every test set ({text})."
+        )
+    if all(v <= -threshold for v in deltas.values()):
+        return f"Synthetic data hurt: v2 is below v1 on every test set ({text} nDCG@10 points)."
+    return f"No clear gain from synthetic data at this size: v2 − v1 = {text} nDCG@10 points."
+
+
+def markdown_table(table: dict, order: list[str]) -> str:
+    lines = []
+    for dataset, rows in table.items():
+        columns = [c for c in order if c in rows["ndcg@10"]]
+        lines += [f"### {dataset} (test)", "", "| metric | " + " | ".join(columns) + " |"]
+        lines.append("|---" * (len(columns) + 1) + "|")
+        for metric, row in rows.items():
+            cells = [f"{row[c]:+.4f}" if c == "v2-v1" else f"{row[c]:.4f}" for c in columns]
+            lines.append(f"| {metric} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def differing_queries(
+    queries: list[dict], ranked_v1: list[list[str]], ranked_v2: list[list[str]], limit: int
+) -> list[dict]:
+    """Queries whose first hit changed between v1 and v2, the ones where v2 fixed or broke the answer first."""
+    out = []
+    for query, top1, top2 in zip(queries, ranked_v1, ranked_v2, strict=True):
+        if top1[:1] == top2[:1]:
+            continue
+        positives = set(query["positive_ids"])
+        hit1, hit2 = bool(top1 and top1[0] in positives), bool(top2 and top2[0] in positives)
+        out.append({"query": query["query"], "positives": sorted(positives), "v1": top1[:3], "v2": top2[:3],
+                    "v1_correct": hit1, "v2_correct": hit2})  # fmt: skip
+    out.sort(key=lambda r: (r["v1_correct"] == r["v2_correct"], not r["v2_correct"], r["query"]))
+    return out[:limit]

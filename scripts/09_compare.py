@@ -1,0 +1,95 @@
+"""Stage 09: compare BM25, v1 and v2 on the same real held-out queries.
+
+    python -m scripts.09_compare --bm25 metrics/bm25.json --eval metrics/eval_v1.json metrics/eval_v2.json \
+        --synthesize metrics/synthesize.json --mix metrics/mix_v2.json --models models/v1 models/v2 \
+        --collect-dir data/collect --out metrics/compare.json --report reports/compare.md
+"""
+
+import argparse
+from pathlib import Path
+
+from kosparse.cli import run
+from kosparse.compare import comparison, differing_queries, markdown_table, verdict
+from kosparse.errors import KosparseError
+from kosparse.io import atomic_path, load_params, read_json, read_jsonl, write_json
+from kosparse.retrieval import SparseRetriever
+
+
+def ranked_ids(model_dir: str, documents: list[dict], queries: list[dict], batch_size: int) -> list[list[str]]:
+    from sentence_transformers import SparseEncoder
+
+    retriever = SparseRetriever(Path(model_dir).name, SparseEncoder(model_dir), batch_size)
+    retriever.index([d["text"] for d in documents])
+    return [[documents[i]["id"] for i, _ in row] for row in retriever.search([q["query"] for q in queries], 3)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--bm25", default="metrics/bm25.json")
+    parser.add_argument("--eval", nargs="+", default=["metrics/eval_v1.json", "metrics/eval_v2.json"])
+    parser.add_argument("--synthesize", default="metrics/synthesize.json")
+    parser.add_argument("--mix", default="metrics/mix_v2.json")
+    parser.add_argument("--models", nargs=2, default=["models/v1", "models/v2"])
+    parser.add_argument("--collect-dir", default="data/collect")
+    parser.add_argument("--out", default="metrics/compare.json")
+    parser.add_argument("--report", default="reports/compare.md")
+    args = parser.parse_args()
+    params = load_params(args.params)
+    cfg = params["compare"]
+
+    # 1. The same metric keys from every evaluation.
+    models = {}
+    for path in args.eval:
+        result = read_json(path)
+        name = next((k for k in result if k not in ("sparsity", "korean_quality")), None)
+        if name is None:
+            raise KosparseError(f"{path}: no retriever results in it")
+        models[name] = result
+    table = comparison(read_json(args.bm25), models)
+    synthesize, mix = read_json(args.synthesize), read_json(args.mix)
+    sentence = verdict(table, cfg["gain_threshold"])
+
+    # 2. Sample queries where v1's and v2's first hit differ, on one test set.
+    collect = Path(args.collect_dir)
+    dataset = cfg["sample_dataset"]
+    documents = [d for d in read_jsonl(collect / "documents.jsonl") if d["source"] == dataset]
+    queries = [p for p in read_jsonl(collect / "pairs_test.jsonl") if p["source"] == dataset]
+    batch = params["evaluate"]["batch_size"]
+    v1, v2 = (ranked_ids(m, documents, queries, batch) for m in args.models)
+    samples = differing_queries(queries, v1, v2, cfg["sample_queries"])
+    text = {d["id"]: d["text"] for d in documents}
+
+    # 3. compare.json for `dvc metrics`, compare.md for people.
+    write_json(args.out, {
+        "test": table,
+        "verdict": sentence,
+        "synthetic": {"model": synthesize["model"], "accepted": synthesize["accepted"],
+                      "acceptance_rate": synthesize["acceptance_rate"], **mix},
+        "first_hit_changed": {dataset: sum(a[:1] != b[:1] for a, b in zip(v1, v2, strict=True))},
+    })  # fmt: skip
+    order = ["bm25_whitespace", "bm25_kiwi", "v1", "v2", "v2-v1"]
+    lines = [
+        "# v1 vs v2 vs BM25 (real held-out queries)",
+        "",
+        f"**Verdict:** {sentence}",
+        "",
+        f"v2 = v1's real pairs + {mix['synthetic_used']} synthetic pairs (ratio {mix['synthetic_ratio']}, "
+        f"by kind {mix['synthetic_by_kind']}) from `{synthesize['model']}`.",
+        "",
+        markdown_table(table, order),
+        f"## Queries where the first hit changed ({dataset} test, {len(samples)} shown)",
+        "",
+    ]
+    for s in samples:
+        mark = lambda ok: "✓" if ok else "✗"  # noqa: E731
+        lines += [f"- **{s['query']}** — v1 {mark(s['v1_correct'])}, v2 {mark(s['v2_correct'])}"]
+        for name in ("v1", "v2"):
+            top = s[name][0] if s[name] else None
+            lines.append(f"  - {name} top: `{top}` {text.get(top, '')[:90]}…")
+    with atomic_path(args.report) as tmp:
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,58 @@
+import pytest
+
+from kosparse.compare import comparison, differing_queries, verdict
+from kosparse.errors import KosparseError
+from kosparse.mix import mix_pairs, synthetic_training_pairs
+
+
+def _result(ndcg):
+    return {"ko": {"test": {"ndcg@10": ndcg, "mrr@10": ndcg, "recall@10": ndcg, "recall@100": ndcg}}}
+
+
+def test_comparison_and_verdict_follow_the_numbers():
+    table = comparison({"bm25_kiwi": _result(0.9)}, {"v1": {"v1": _result(0.70)}, "v2": {"v2": _result(0.75)}})
+    assert table["ko"]["ndcg@10"] == {"bm25_kiwi": 0.9, "v1": 0.7, "v2": 0.75, "v2-v1": 0.05}
+    assert verdict(table).startswith("Synthetic data helped")
+    flat = comparison({}, {"v1": {"v1": _result(0.70)}, "v2": {"v2": _result(0.71)}})
+    assert verdict(flat).startswith("No clear gain")
+    worse = comparison({}, {"v1": {"v1": _result(0.70)}, "v2": {"v2": _result(0.60)}})
+    assert verdict(worse).startswith("Synthetic data hurt")
+
+
+def test_differing_queries_lists_fixes_first():
+    queries = [{"query": q, "positive_ids": ["a"]} for q in ("same", "fixed", "broken")]
+    v1 = [["a", "b"], ["b", "a"], ["a", "c"]]
+    v2 = [["a", "c"], ["a", "b"], ["c", "a"]]
+    rows = differing_queries(queries, v1, v2, limit=5)
+    assert [(r["query"], r["v1_correct"], r["v2_correct"]) for r in rows] == [
+        ("fixed", False, True),
+        ("broken", True, False),
+    ]
+
+
+SYNTHETIC = [
+    {"kind": "doc2query", "query": "훈민정음 반포 연도", "doc_id": "d1", "source": "ko"},
+    {"kind": "paraphrase", "query": "한글 만든 왕", "doc_id": "d2", "source": "ko"},
+    {"kind": "query2doc", "query": "세종", "document": "세종은 …", "source": "ko"},
+]
+
+
+def test_synthetic_pairs_point_at_collection_documents_only():
+    pairs = synthetic_training_pairs(SYNTHETIC)
+    assert [(p["query"], p["positive_ids"], p["synthetic"]) for p in pairs] == [
+        ("훈민정음 반포 연도", ["d1"], "doc2query"),
+        ("한글 만든 왕", ["d2"], "paraphrase"),
+    ]
+    assert pairs == synthetic_training_pairs(list(reversed(SYNTHETIC)))[::-1]  # ids do not depend on order
+
+
+def test_mix_ratio_zero_is_v1_data_and_ratio_caps_at_what_exists():
+    real = [{"query_id": f"r{i}"} for i in range(4)]
+    synthetic = synthetic_training_pairs(SYNTHETIC)
+    assert mix_pairs(real, synthetic, 0.0, 1) == (real, 0)
+    mixed, wanted = mix_pairs(real, synthetic, 0.25, 1)
+    assert mixed[:4] == real and len(mixed) == 5 and wanted == 1
+    mixed, wanted = mix_pairs(real, synthetic, 2.0, 1)
+    assert len(mixed) == 6 and wanted == 8
+    with pytest.raises(KosparseError, match="synthetic_ratio = -1"):
+        mix_pairs(real, synthetic, -1, 1)
