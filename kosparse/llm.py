@@ -57,6 +57,10 @@ class Reply:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
+    # llama.cpp's own split, so tokens/s can be reported from cached answers too (0 where unknown)
+    prompt_evaluated: int = 0  # prompt tokens actually computed (the rest came from the KV-cache prefix)
+    prompt_seconds: float = 0.0
+    decode_seconds: float = 0.0
 
     def to_record(self) -> dict:
         return {
@@ -65,6 +69,9 @@ class Reply:
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "seconds": round(self.seconds, 3),
+            "prompt_evaluated": self.prompt_evaluated,
+            "prompt_seconds": round(self.prompt_seconds, 3),
+            "decode_seconds": round(self.decode_seconds, 3),
         }
 
 
@@ -176,9 +183,11 @@ class LlamaCppBackend(Backend):
         constrained = {"response_format": {"type": "json_object", "schema": schema}}
         for index, messages in enumerate(prompts):
             reply = Reply(None)
-            words = sum(len(self.llm.tokenize(m["content"].encode("utf-8"), add_bos=False)) for m in messages)
-            if words + sampling.max_tokens + 16 * len(messages) > self.llm.n_ctx():  # 16: chat-template overhead
-                yield index, Reply(None, "context_overflow", prompt_tokens=words)
+            prompt_length = sum(len(self.llm.tokenize(m["content"].encode("utf-8"), add_bos=False)) for m in messages)
+            if (
+                prompt_length + sampling.max_tokens + 16 * len(messages) > self.llm.n_ctx()
+            ):  # 16: chat-template overhead
+                yield index, Reply(None, "context_overflow", prompt_tokens=prompt_length)
                 continue
             for attempt in range(self.retries + 1):
                 started = time.perf_counter()
@@ -194,7 +203,7 @@ class LlamaCppBackend(Backend):
                     max_tokens=sampling.max_tokens,
                     seed=sampling.seed + attempt,
                 )
-                self._perf_add()
+                evaluated, prompt_seconds, decode_seconds = self._perf_add()
                 choice = out["choices"][0]
                 data, error = parse_reply(choice["message"].get("content"), schema)
                 if error and choice.get("finish_reason") == "length":
@@ -206,6 +215,9 @@ class LlamaCppBackend(Backend):
                     reply.prompt_tokens + usage["prompt_tokens"],
                     reply.completion_tokens + usage["completion_tokens"],
                     reply.seconds + time.perf_counter() - started,
+                    reply.prompt_evaluated + evaluated,
+                    reply.prompt_seconds + prompt_seconds,
+                    reply.decode_seconds + decode_seconds,
                 )
                 if data is not None:
                     break
@@ -216,7 +228,7 @@ class LlamaCppBackend(Backend):
 
         llama_cpp.llama_perf_context_reset(self.llm.ctx)
 
-    def _perf_add(self) -> None:
+    def _perf_add(self) -> tuple[int, float, float]:
         import llama_cpp
 
         perf = llama_cpp.llama_perf_context(self.llm.ctx)
@@ -224,6 +236,7 @@ class LlamaCppBackend(Backend):
         self._prompt[1] += perf.t_p_eval_ms / 1000
         self._decode[0] += perf.n_eval
         self._decode[1] += perf.t_eval_ms / 1000
+        return perf.n_p_eval, perf.t_p_eval_ms / 1000, perf.t_eval_ms / 1000
 
     def speed(self) -> dict:
         return {

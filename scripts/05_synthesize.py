@@ -112,8 +112,7 @@ def main() -> None:
         "llm_seconds": round(llm_seconds, 1),
         "prompt_tokens": sum(r["prompt_tokens"] for r in records),
         "completion_tokens": sum(r["completion_tokens"] for r in records),
-        "prompt_tokens_per_s": speed.get("prompt_tps"),
-        "decode_tokens_per_s": speed.get("decode_tps"),
+        **tokens_per_second(records, speed),
         "accepted_pairs_per_hour": round(len(accepted) / (llm_seconds / 3600), 1) if llm_seconds else None,
         "wall_seconds": round(time.perf_counter() - started, 1),
         **peak_memory(),
@@ -122,6 +121,19 @@ def main() -> None:
     log.info(
         "accepted %d of %d requested (%.1f%%)", len(accepted), metrics["requested"], 100 * metrics["acceptance_rate"]
     )
+
+
+def tokens_per_second(records: list[dict], speed: dict) -> dict:
+    """Prompt and decode tokens/s over every answer used (cached ones too), where the backend split them."""
+    timed = [r for r in records if r.get("decode_seconds")]
+    prompt_s, decode_s = sum(r["prompt_seconds"] for r in timed), sum(r["decode_seconds"] for r in timed)
+    return {
+        "prompt_tokens_per_s": round(sum(r["prompt_evaluated"] for r in timed) / prompt_s, 2) if prompt_s else None,
+        "decode_tokens_per_s": round(sum(r["completion_tokens"] for r in timed) / decode_s, 2)
+        if decode_s
+        else speed.get("decode_tps"),
+        "prompt_tokens_reused": sum(r["prompt_tokens"] - r["prompt_evaluated"] for r in timed),
+    }
 
 
 def _pairs(collect: Path, split: str) -> list[dict]:
