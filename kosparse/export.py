@@ -579,10 +579,11 @@ def model_card(
                     (TOKENIZER_ZIP, "`tokenizer.json` + `idf.json` (byte-identical to the one trained with)"),
                     (DOCUMENT_REGISTRATION, "`_register` body for the document encoder (add `url`)"),
                     (TOKENIZER_REGISTRATION, "`_register` body for the query tokenizer (add `url`)"),
-                    (MANIFEST, "names, limits and pruning read by `scripts/opensearch_requests.py`"),
                 ]
             ],
         ),
+        "",
+        f"`{MANIFEST}` holds the names, limits and pruning that `scripts/opensearch_requests.py` reads.",
         "",
         "## How vectors are made",
         "",

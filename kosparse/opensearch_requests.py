@@ -66,6 +66,7 @@ def offline_vectors(folder: str | Path, query: str, document: str, prune: dict) 
     query_tokens = export.opensearch_query_vector(query_tok, idf, query)
     document_tokens = prune_vector(export.lexical(vector[0], document_tok), prune)
     return {
+        "document": document,
         "query_tokens": query_tokens,
         "query_ids": {str(query_tok.token_to_id(t)): w for t, w in query_tokens.items()},
         "document_tokens": document_tokens,

@@ -25,10 +25,7 @@ def main() -> None:
     manifest, bodies = read_export(args.folder)
     offline = None
     if args.document:
-        offline = {
-            "document": args.document,
-            **offline_vectors(args.folder, args.query, args.document, manifest["prune"]),
-        }
+        offline = offline_vectors(args.folder, args.query, args.document, manifest["prune"])
     for request in build_requests(manifest, bodies, args.base_url, args.index, args.query, offline):
         print(request.render(), end="\n\n")
 
