@@ -55,7 +55,6 @@ ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # fixed, so the same files give the same 
 class Variant:
     """A trained SparseEncoder folder, checked for export."""
 
-    folder: Path
     encoder: object  # SparseEncoder
     mlm: torch.nn.Module  # the document route's masked-LM
     max_length: int  # document tokens the encoder sees, special tokens included
@@ -165,7 +164,6 @@ def load_variant(folder: str | Path) -> Variant:
     if report["special"]:
         raise KosparseError(f"{idf_path}: special tokens must not have weights: {report['special']}")
     return Variant(
-        folder=folder,
         encoder=encoder,
         mlm=transformer.auto_model,
         max_length=transformer.max_seq_length,
