@@ -340,7 +340,7 @@ def zip_document_encoder(zip_bytes: bytes) -> torch.jit.ScriptModule:
 def opensearch_query_vector(tok: tokenizers.Tokenizer, idf: dict[str, float], text: str) -> dict[str, float]:
     """SPARSE_TOKENIZE: distinct ids of the tokenised text, decoded, weighed by idf.json (1.0 if absent)."""
     tokens = {tok.decode([i], skip_special_tokens=True) for i in tok.encode(text).ids}
-    return {t: float(np.float32(idf.get(t, 1.0))) for t in tokens if t}
+    return {t: float(np.float32(idf.get(t, 1.0))) for t in sorted(tokens) if t}
 
 
 def opensearch_document_vectors(
