@@ -226,7 +226,27 @@ def trace_document_encoder(variant: Variant, example_text: str) -> bytes:
         traced = torch.jit.trace(module, (example,), strict=False)
     buffer = io.BytesIO()  # a file object gives the archive a fixed inner folder name ("archive")
     torch.jit.save(traced, buffer)
-    return buffer.getvalue()
+    return without_debug_info(buffer.getvalue())
+
+
+def without_debug_info(pt: bytes) -> bytes:
+    """The TorchScript archive less its *.debug_pkl records.
+
+    They hold source ranges with absolute paths and line numbers of this file
+    and of transformers, so the same model exported from another checkout or
+    venv would differ byte for byte; loading and running do not need them.
+    PyTorch's own archive reader/writer keep the format (alignment, version).
+    """
+    reader = torch._C.PyTorchFileReader(io.BytesIO(pt))
+    written_by_writer = {".data/version", "version", "byteorder", ".data/serialization_id"}
+    out = io.BytesIO()
+    writer = torch._C.PyTorchFileWriter(out)
+    for name in sorted(reader.get_all_records()):
+        if not name.endswith(".debug_pkl") and name not in written_by_writer:
+            record = reader.get_record(name)
+            writer.write_record(name, record, len(record))
+    writer.write_end_of_file()
+    return out.getvalue()
 
 
 def deterministic_zip(files: dict[str, bytes]) -> bytes:

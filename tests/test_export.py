@@ -103,6 +103,8 @@ def test_zips_hold_exactly_the_expected_files_and_the_bodies_hash_them(variant, 
         export.read_zip(zips[name]) for name in (export.DOCUMENT_ZIP, export.TOKENIZER_ZIP)
     )
     assert sorted(document_files) == ["kosparse-tiny-doc.pt", "tokenizer.json"]
+    pt = document_files["kosparse-tiny-doc.pt"]
+    assert b".debug_pkl" not in pt and str(REPO).encode() not in pt, "no source paths: same bytes from any checkout"
     assert sorted(tokenizer_files) == ["idf.json", "tokenizer.json"]
     assert json.loads(document_files["tokenizer.json"])["truncation"]["max_length"] == MAX_LENGTH
     assert json.loads(tokenizer_files["tokenizer.json"])["truncation"]["max_length"] == MAX_LENGTH + 2
