@@ -156,7 +156,9 @@ def _term_start(tokens, end: int, max_words: int) -> int | None:
     """Start offset of the noun run that ends at `end` (None when the last morpheme is not a noun).
 
     Walks left over nouns and noun affixes separated by at most one space and
-    stops after `max_words` space-separated words.
+    stops after `max_words` space-separated words. A run that starts inside a
+    word is widened to the word's start: Kiwi splits unknown names
+    (타림 → 타/MM + 림/NNG), and a term never starts mid-word.
     """
     run = [t for t in tokens if _end(t) <= end]
     if not run or _end(run[-1]) != end or run[-1].tag not in NOUN_TAGS:
@@ -192,15 +194,17 @@ def gloss_pairs(kiwi, texts: Sequence[str], max_words: int, window: int = 60) ->
                 words = words[1:]
             en = " ".join(words[-(len(ko.split()) + 1) :])
             found[(ko, en)] += 1
-    analysed = kiwi.tokenize([before for before, _, _ in ko_en])
-    for (before, en, limit), tokens in zip(ko_en, analysed, strict=True):
-        start = _term_start(tokens, len(before), limit)
-        if start is not None:
-            found[(clean_ko(before[start:]), en)] += 1
-    # The Korean side must be nouns only: EN(KO) glosses such as `graphein(쓰다 또는 기록하다)` explain, not translate.
+    # The Korean side of EN(KO) must be nouns only: `graphein(쓰다 또는 기록하다)` explains, it does not translate.
     korean = sorted({ko for ko, _ in found})
     nouns = {ko for ko, tokens in zip(korean, kiwi.tokenize(korean), strict=True) if _all_term_tags(tokens)}
-    return Counter({p: c for p, c in found.items() if p[0] in nouns and is_ko_term(p[0]) and is_en_term(p[1])})
+    found = Counter({p: c for p, c in found.items() if p[0] in nouns})
+    for (before, en, limit), tokens in zip(ko_en, kiwi.tokenize([b for b, _, _ in ko_en]), strict=True):
+        start = _term_start(tokens, len(before), limit)
+        if start is not None:
+            while start > 0 and "\uac00" <= before[start - 1] <= "\ud7a3":
+                start -= 1
+            found[(clean_ko(before[start:]), en)] += 1
+    return Counter({p: c for p, c in found.items() if is_ko_term(p[0]) and is_en_term(p[1])})
 
 
 def _all_term_tags(tokens) -> bool:

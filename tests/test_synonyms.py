@@ -67,7 +67,7 @@ def test_curated_file_loads_and_a_malformed_line_names_itself(tmp_path):
 def test_gloss_patterns_find_where_a_multi_word_korean_term_starts(kiwi):
     texts = [
         "중국 서부의 타림 분지(Tarim Basin)는 사막이 넓다.",
-        "최근 인공지능(AI) 연구가 활발하다.",
+        "그는 인공지능(AI) 연구자다.",
         "이 model(모델)은 크다.",
         "그는 시위를 주도한 혐의(charge)로 체포되었다.",
         "이 단어는 gank(동사)로 쓰인다.",
