@@ -69,7 +69,7 @@ def test_offline_model_is_assembled_and_checked(smollm2_gguf, tmp_path):
 
 @pytest.mark.parametrize("grammar,retries", [("always", 0), ("fallback", 1)])
 def test_llama_cpp_backend_returns_schema_valid_json(smollm2_gguf, grammar, retries):
-    backend = LlamaCppBackend(SMOLLM2_ID, 512, 2, "none", 256, retries=retries, grammar=grammar)
+    backend = LlamaCppBackend(SMOLLM2_ID, 512, 1, "none", 256, retries=retries, grammar=grammar)
     replies = dict(backend.complete(ASK, SCHEMA, GREEDY))
     assert sorted(replies) == [0, 1]
     for reply in replies.values():
@@ -81,12 +81,12 @@ def test_llama_cpp_backend_returns_schema_valid_json(smollm2_gguf, grammar, retr
 
 def test_llama_cpp_unknown_grammar_mode_is_an_error(smollm2_gguf):
     with pytest.raises(KosparseError, match="llm.llama_cpp.grammar = 'sometimes'"):
-        LlamaCppBackend(SMOLLM2_ID, 512, 2, "none", 256, retries=0, grammar="sometimes")
+        LlamaCppBackend(SMOLLM2_ID, 512, 1, "none", 256, retries=0, grammar="sometimes")
 
 
 def test_qwen_writes_korean_queries_for_a_korean_passage(qwen_gguf):
     passage = json.loads(KORQUAD.read_text(encoding="utf-8"))["data"][0]["paragraphs"][0]["context"][:600]
-    backend = LlamaCppBackend(QWEN_ID, n_ctx=2048, n_threads=2, n_gpu_layers="none", n_batch=512, retries=0)
+    backend = LlamaCppBackend(QWEN_ID, n_ctx=2048, n_threads=1, n_gpu_layers="none", n_batch=512, retries=0)
     schema = prompts.DOC2QUERY.schema(3, 80)
     messages = prompts.doc2query_messages(passage, 3)
     [(_, reply)] = list(backend.complete([messages], schema, Sampling(0.0, 1.0, 160, 7)))
@@ -106,7 +106,7 @@ def llama_server(smollm2_gguf):
     """A real llama.cpp OpenAI-compatible server (llama-cpp-python's) on 127.0.0.1."""
     port = _free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf), "--host", "127.0.0.1",
-           "--port", str(port), "--n_ctx", "512", "--n_threads", "2", "--model_alias", SMOLLM2_ID]  # fmt: skip
+           "--port", str(port), "--n_ctx", "512", "--n_threads", "1", "--model_alias", SMOLLM2_ID]  # fmt: skip
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"
     for _ in range(120):

@@ -47,7 +47,7 @@ def test_matching_and_equivalent_cleaning():
 
 
 def test_a_real_model_answers_in_the_schema(smollm2_gguf):
-    backend = LlamaCppBackend(SMOLLM2_ID, n_ctx=2048, n_threads=2, n_gpu_layers="none", n_batch=256, retries=0)
+    backend = LlamaCppBackend(SMOLLM2_ID, n_ctx=2048, n_threads=1, n_gpu_layers="none", n_batch=256, retries=0)
     (request,) = plan(["모델", "검색"], {"모델": "이 모델은 크다", "검색": "검색 엔진"}, [], [], batch_size=2)
     ((_, reply),) = list(backend.complete([request.messages], request.schema, Sampling(0.0, 1.0, 96, 1)))
     assert reply.error is None or reply.error in {"truncated", "schema", "invalid_json"}
