@@ -15,7 +15,9 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
-from kosparse.llm import Messages, Sampling
+from tqdm import tqdm
+
+from kosparse.llm import Messages, Sampling, load_backend, model_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -73,3 +75,34 @@ class AnswerCache:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def cached_answers(
+    llm_cfg: dict, requests: list[tuple[str, dict, Messages]], sampling: Sampling, cache_path: str | Path
+) -> tuple[list[dict], int, dict]:
+    """One answer record per (template version, schema, messages) request, in request order.
+
+    Cached answers are reused; the model is loaded only if some are missing, and each
+    new answer is cached as it arrives. Returns (records, fresh answers, backend speed).
+    """
+    fingerprint = model_fingerprint(llm_cfg["model"], llm_cfg["backend"])
+    keys = [answer_key(fingerprint, version, sampling, schema, messages) for version, schema, messages in requests]
+    speed: dict = {}
+    with AnswerCache(cache_path) as cache:
+        missing = [i for i, key in enumerate(keys) if cache.get(key) is None]
+        if missing:
+            log.info(
+                "%d answers cached, %d to generate with %s", len(keys) - len(missing), len(missing), llm_cfg["model"]
+            )
+            backend = load_backend(llm_cfg)
+            by_schema: dict[str, list[int]] = {}
+            for i in missing:  # backends take one schema per call: group requests that share one
+                by_schema.setdefault(json.dumps(requests[i][1], sort_keys=True), []).append(i)
+            with tqdm(total=len(missing), desc="llm", unit="request") as progress:
+                for group in by_schema.values():
+                    replies = backend.complete([requests[i][2] for i in group], requests[group[0]][1], sampling)
+                    for position, reply in replies:
+                        cache.put(keys[group[position]], reply.to_record())
+                        progress.update()
+            speed = backend.speed()
+        return [cache.answers[key] for key in keys], len(missing), speed

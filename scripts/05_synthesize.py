@@ -15,13 +15,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tqdm import tqdm
-
 from kosparse.analyzers import KiwiAnalyzer
-from kosparse.answer_cache import AnswerCache, answer_key
+from kosparse.answer_cache import cached_answers
 from kosparse.cli import run
 from kosparse.io import atomic_path, load_params, read_jsonl, write_json, write_jsonl
-from kosparse.llm import Sampling, load_backend, model_fingerprint, peak_memory
+from kosparse.llm import Sampling, peak_memory
 from kosparse.models import cache_root
 from kosparse.prompts import TEMPLATES
 from kosparse.retrieval import BM25Retriever
@@ -51,29 +49,11 @@ def main() -> None:
     log.info("%d LLM requests planned (%s)", len(tasks), dict(Counter(t.kind for t in tasks)))
 
     # 2. Answers: from the cache, else from the model (loaded only if needed), each cached as it arrives.
-    cache = AnswerCache(Path(args.cache) if args.cache else cache_root() / "llm" / "answers.jsonl")
-    backend, speed, fresh = None, {}, 0
-    fingerprint = model_fingerprint(llm_cfg["model"], llm_cfg["backend"])
-    keys = [answer_key(fingerprint, TEMPLATES[t.kind].version, sampling, t.schema, t.messages) for t in tasks]
-    missing = [i for i, key in enumerate(keys) if cache.get(key) is None]
-    if missing:
-        log.info("%d answers cached, %d to generate with %s", len(tasks) - len(missing), len(missing), llm_cfg["model"])
-        backend = load_backend(llm_cfg)
-        by_schema: dict[str, list[int]] = {}
-        for i in missing:  # one schema per generator: batch each group together
-            by_schema.setdefault(tasks[i].kind, []).append(i)
-        with tqdm(total=len(missing), desc="llm", unit="request") as progress:
-            for group in by_schema.values():
-                replies = backend.complete([tasks[i].messages for i in group], tasks[group[0]].schema, sampling)
-                for position, reply in replies:
-                    cache.put(keys[group[position]], reply.to_record())
-                    fresh += 1
-                    progress.update()
-        speed = backend.speed()
-    cache.close()
+    cache = Path(args.cache) if args.cache else cache_root() / "llm" / "answers.jsonl"
+    requests = [(TEMPLATES[t.kind].version, t.schema, t.messages) for t in tasks]
+    records, fresh, speed = cached_answers(llm_cfg, requests, sampling, cache)
 
     # 3. Candidates from schema-valid answers; the text rules, then the BM25 (Kiwi) round trip.
-    records = [cache.answers[key] for key in keys]
     candidates = [
         cand
         for index, (task, record) in enumerate(zip(tasks, records, strict=True))

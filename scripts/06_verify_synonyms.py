@@ -15,12 +15,11 @@ import time
 from pathlib import Path
 
 from kiwipiepy import Kiwi
-from tqdm import tqdm
 
-from kosparse.answer_cache import AnswerCache, answer_key
+from kosparse.answer_cache import cached_answers
 from kosparse.cli import run
 from kosparse.io import load_params, read_json, read_jsonl, write_json
-from kosparse.llm import Sampling, load_backend, model_fingerprint, peak_memory
+from kosparse.llm import Sampling, peak_memory
 from kosparse.models import cache_root
 from kosparse.synonym_prompts import DISCOVER_KO, VERIFY
 from kosparse.synonym_verify import answers_by_term, clean_equivalent, matches, plan, tally
@@ -75,25 +74,10 @@ def main() -> None:
 
     # 2. Answers: from the cache, else from the model (loaded only if needed), each cached as it arrives.
     sampling = Sampling(rcfg["temperature"], 1.0, rcfg["max_tokens_per_term"] * rcfg["batch_size"], params["seed"])
-    cache = AnswerCache(Path(args.cache) if args.cache else cache_root() / "llm" / "answers.jsonl")
-    fingerprint = model_fingerprint(llm_cfg["model"], llm_cfg["backend"])
-    keys = [answer_key(fingerprint, r.template.version, sampling, r.schema, r.messages) for r in requests]
-    missing = [i for i, key in enumerate(keys) if cache.get(key) is None]
-    fresh, speed = len(missing), {}
-    if missing:
-        log.info(
-            "%d answers cached, %d to generate with %s", len(requests) - len(missing), len(missing), llm_cfg["model"]
-        )
-        backend = load_backend(llm_cfg)
-        with tqdm(total=len(missing), desc="llm", unit="request") as progress:
-            # Schemas differ per request (term count, template): one request per call, cached on arrival.
-            for i in missing:
-                for _, reply in backend.complete([requests[i].messages], requests[i].schema, sampling):
-                    cache.put(keys[i], reply.to_record())
-                    progress.update()
-        speed = backend.speed()
-    cache.close()
-    records = [cache.answers[key] for key in keys]
+    cache = Path(args.cache) if args.cache else cache_root() / "llm" / "answers.jsonl"
+    records, fresh, speed = cached_answers(
+        llm_cfg, [(r.template.version, r.schema, r.messages) for r in requests], sampling, cache
+    )
 
     # 3. Every answer per term; a request without a schema-valid answer rejects all its terms under its error.
     answers: dict[tuple[str, str], list[str] | str] = {}
