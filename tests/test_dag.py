@@ -1,0 +1,119 @@
+"""Selective re-runs, proven with DVC itself on the real dvc.yaml and params.yaml.
+
+A temporary copy of the repository gets one small placeholder for every stage
+output, `dvc commit` records them in a fresh dvc.lock, and then one param is
+changed. Each round, every stage `dvc status` reports as changed is "re-run"
+(its outputs get new bytes) and committed, until the status is clean. The
+stages touched are exactly those `dvc repro` would run, with the worst case
+assumed at every step: a re-run stage always changes its outputs.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO, SHARED_DATASETS
+
+V1_SIDE = {"train@v1", "evaluate@v1", "export@v1"}
+
+
+def _dvc(repo: Path, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=repo, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"dvc {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def _placeholder(path: Path, content: str) -> None:
+    """Append `content` to a file path (it has a suffix), or to every file of a folder (at least one)."""
+    targets = [path] if path.suffix else [p for p in path.rglob("*") if p.is_file()] or [path / "placeholder.txt"]
+    for target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("a", encoding="utf-8") as f:
+            f.write(content + "\n")
+
+
+def _stage_paths(repo: Path) -> dict[str, tuple[list[Path], list[Path]]]:
+    from dvc.repo import Repo
+
+    with Repo(str(repo)) as dvc_repo:
+        return {
+            stage.name: (
+                [Path(d.fs_path) for d in stage.deps],
+                [Path(o.fs_path) for o in stage.outs],
+            )
+            for stage in dvc_repo.index.stages
+        }
+
+
+def _changed_stages(repo: Path) -> set[str]:
+    return set(json.loads(_dvc(repo, "status", "--json") or "{}"))
+
+
+def _set_param(repo: Path, dotted: str, value) -> None:
+    params_path = repo / "params.yaml"
+    params = yaml.safe_load(params_path.read_text(encoding="utf-8"))
+    *parents, leaf = dotted.split(".")
+    node = params
+    for key in parents:
+        node = node[key]
+    assert leaf in node, f"params.yaml has no {dotted}"
+    node[leaf] = value
+    params_path.write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _rerun_after(repo: Path, dotted: str, value) -> set[str]:
+    _set_param(repo, dotted, value)
+    paths = _stage_paths(repo)
+    rerun: set[str] = set()
+    for round_number in range(len(paths)):
+        changed = _changed_stages(repo)
+        if not changed:
+            return rerun
+        for stage in changed:
+            for out in paths[stage][1]:
+                _placeholder(out, f"re-run {round_number}")
+        _dvc(repo, "commit", "--force", *sorted(changed))
+        rerun |= changed
+    raise AssertionError(f"dvc status never settled; stages re-run so far: {sorted(rerun)}")
+
+
+@pytest.fixture
+def committed_copy(tmp_path) -> Path:
+    """The repo's tracked files in a temp folder beside a link to the shared data, every stage committed."""
+    repo = tmp_path / "repo"
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    for rel in filter(None, tracked):
+        if (REPO / rel).is_file() and rel != "dvc.lock":
+            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / rel, repo / rel)
+    # dvc.yaml names the mirror as ../shared/datasets (params collect.mirror_dir)
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "datasets").symlink_to(SHARED_DATASETS)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    for stage, (deps, outs) in _stage_paths(repo).items():
+        for path in deps + outs:
+            if not path.exists():
+                _placeholder(path, f"first run of {stage}")
+    _dvc(repo, "commit", "--force")
+    assert _changed_stages(repo) == set(), "a fresh commit should leave nothing to re-run"
+    return repo
+
+
+def test_changing_the_synthetic_ratio_reruns_only_the_v2_side(committed_copy):
+    rerun = _rerun_after(committed_copy, "mix.v2.synthetic_ratio", 0.5)
+    assert rerun == {"mix@v2", "train@v2", "evaluate@v2", "compare", "export@v2"}
+
+
+def test_changing_the_llm_reruns_synthesis_verification_and_their_followers_only(committed_copy):
+    rerun = _rerun_after(committed_copy, "llm.temperature", 0.3)
+    assert not rerun & V1_SIDE, f"the LLM must not reach v1: {sorted(rerun & V1_SIDE)}"
+    llm_stages = {"synthesize", "verify_synonyms"}
+    v2_from_new_synthetic_data = {"mix@v2", "train@v2", "evaluate@v2", "export@v2", "compare"}
+    from_new_enhanced_dictionary = {"synonyms_eval", "evaluate_codeswitch"}
+    assert rerun == llm_stages | v2_from_new_synthetic_data | from_new_enhanced_dictionary
