@@ -61,3 +61,33 @@ def differing_queries(
                     "v1_correct": hit1, "v2_correct": hit2})  # fmt: skip
     out.sort(key=lambda r: (r["v1_correct"] == r["v2_correct"], not r["v2_correct"], r["query"]))
     return out[:limit]
+
+
+def codeswitch_table(codeswitch: dict, metric: str = "ndcg@10") -> dict:
+    """{dataset: {run: metric}} on the code-switched queries, for every run 08b evaluated."""
+    runs = {
+        name: r
+        for name, r in codeswitch.items()
+        if isinstance(r, dict) and all(isinstance(v, dict) and "codeswitch" in v for v in r.values())
+    }
+    datasets = sorted(set.intersection(*(set(r) for r in runs.values()))) if runs else []
+    return {d: {name: runs[name][d]["codeswitch"][metric] for name in sorted(runs)} for d in datasets}
+
+
+def retrieval_rows(table: dict, order: list[str]) -> list[dict]:
+    """One row per (test set, retriever) with its nDCG@10 / MRR@10 / R@100: the bars of `dvc plots`."""
+    return [
+        {"run": f"{dataset} · {name}", **{m: rows[m][name] for m in ("ndcg@10", "mrr@10", "recall@100")}}
+        for dataset, rows in table.items()
+        for name in order
+        if name in rows["ndcg@10"] and name != "v2-v1"
+    ]
+
+
+def acceptance_rows(synthesize: dict) -> list[dict]:
+    """Per generator: accepted and each rejection rule's count (rules that never fired are left out)."""
+    rows = []
+    for generator, g in sorted(synthesize["generators"].items()):
+        rows.append({"outcome": f"{generator} · accepted", "count": g["accepted"]})
+        rows += [{"outcome": f"{generator} · {rule}", "count": n} for rule, n in sorted(g["rejected"].items()) if n]
+    return rows

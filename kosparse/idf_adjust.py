@@ -1,10 +1,11 @@
 """Adjustments of the one idf.json: shared IDF per synonym group, bounded trend boosts.
 
 Both are pure functions from an idf table (decoded token → idf, as the idf
-stage writes it) to a new table with the same keys, so the result drops into
-training, evaluation and export unchanged. They are not wired into the idf
-stage yet: doing so changes the query side of every model trained after it
-(v2), not v1.
+stage writes it) to a new table with the same keys. The query_idf stage
+applies them to a trained variant's query side (v1 with the base dictionary,
+v2 with the enhanced one): the document encoder is untouched, so a new
+dictionary or a new day's trends re-weights queries without retraining, and
+evaluation and export both read the adjusted table.
 
 Only terms that are one vocabulary token change: a multi-token term's pieces
 (`##러닝`) are shared with other words, and changing them would move those too.
@@ -67,3 +68,31 @@ def apply_boosts(idf: dict[str, float], boosts: dict[str, float], tok, max_boost
     for term, key in sorted(keys.items()):
         table[key] = round(idf[key] * min(max_boost, max(1.0, boosts[term])), 6)
     return table, {"terms": len(boosts), "boosted_keys": len(set(keys.values()))}
+
+
+def query_idf(
+    idf: dict[str, float],
+    groups: Sequence[Sequence[str]],
+    trend_terms: Sequence[dict],
+    tok,
+    rule: str,
+    max_boost: float,
+) -> tuple[dict, dict]:
+    """Shared IDF per synonym group first, then trend boosts on top (a trend term's group shares the IDF)."""
+    shared, shared_stats = shared_idf(idf, groups, tok, rule)
+    boosted, boost_stats = apply_boosts(shared, {t["term"]: t["boost"] for t in trend_terms}, tok, max_boost)
+    changed = sum(boosted[k] != idf[k] for k in idf)
+    return boosted, {"shared_idf": shared_stats, "trend_boosts": boost_stats, "keys_changed": changed}
+
+
+def set_query_idf(model, idf: dict[str, float], idf_path: str = "idf.json") -> None:
+    """Give a trained SparseEncoder's query side these IDF weights; the document side is untouched."""
+    import torch
+    from sentence_transformers.sparse_encoder.modules import SparseStaticEmbedding
+
+    from kosparse.sparse_model import idf_weights
+
+    static = model[0].sub_modules["query"][0]
+    if not isinstance(static, SparseStaticEmbedding):
+        raise KosparseError(f"expected a SparseStaticEmbedding query side, found {type(static).__name__}")
+    static.weight = torch.nn.Parameter(idf_weights(static.tokenizer, idf, idf_path), requires_grad=False)

@@ -3,7 +3,9 @@
     python -m kosparse.profiles gb10      # rewrite params.yaml with the GB10 values
 
 A profile may only change keys that params.yaml already has, so a typo in a
-profile is an error rather than a silently ignored setting.
+profile is an error rather than a silently ignored setting. The exceptions are
+the mappings whose keys are names the user declares (data sources and their
+licences): a profile may add entries there.
 """
 
 from __future__ import annotations
@@ -17,12 +19,17 @@ import yaml
 from kosparse.errors import KosparseError
 from kosparse.io import atomic_path, load_params
 
+OPEN_MAPPINGS = ("collect.sources", "export.data_licences")
+
 
 def apply_profile(params: dict, overrides: dict, where: str = "") -> dict:
-    """Deep-merge `overrides` into a copy of `params`; unknown keys are rejected."""
+    """Deep-merge `overrides` into a copy of `params`; unknown keys are rejected outside OPEN_MAPPINGS."""
     merged = dict(params)
     for key, value in overrides.items():
         path = f"{where}.{key}" if where else key
+        if key not in params and where in OPEN_MAPPINGS:
+            merged[key] = value
+            continue
         if key not in params:
             raise KosparseError(f"profile sets {path}, which params.yaml does not have")
         if isinstance(value, dict) and isinstance(params[key], dict):

@@ -10,6 +10,7 @@ shape of its records after loading:
 
 Mirror files are read first; a missing mirror file falls back to the online
 source (a Hugging Face dataset, or a URL to a file in the mirror's format).
+`collect.prefer_online` reverses that for sources that declare an online home.
 """
 
 from __future__ import annotations
@@ -117,15 +118,28 @@ def _load_hf(online: dict, kind: str) -> Any:
         ds = datasets.load_dataset(online["hf"], online.get("config"), split=split)
         limit = online.get("max_rows")
         rows.extend(ds.select(range(min(limit, len(ds)))) if limit else ds)
+    return hf_rows_to_records(rows, online, kind)
+
+
+def hf_rows_to_records(rows: list[dict], online: dict, kind: str) -> Any:
+    """Hugging Face rows → the mirror layout of `kind`, field names from the source's `online` spec.
+
+    `drop_if` names a boolean field whose true rows are left out (KLUE-MRC's
+    unanswerable questions are not positives); `id_field`, `text_field` and
+    `date_field` map a docs set's columns (news sets have no `id`, only a link).
+    """
+    if online.get("drop_if"):
+        rows = [r for r in rows if not r[online["drop_if"]]]
     if kind == "qa":
         return qa_rows_to_articles(rows)
     if kind == "docs":
+        id_field, text_field = online.get("id_field", "id"), online.get("text_field", "text")
         date_field = online.get("date_field")
         return [
             {
-                "id": r["id"],
+                "id": r[id_field],
                 "title": r.get("title", ""),
-                "text": r[online.get("text_field", "text")],
+                "text": r[text_field],
                 "date": str(r[date_field]) if date_field else None,
             }
             for r in rows
@@ -138,13 +152,19 @@ def _load_url(url: str) -> Any:
         return json.loads(response.read().decode("utf-8"))
 
 
-def load_source(name: str, cfg: dict, mirror_dir: str | Path) -> tuple[list[dict], dict]:
-    """Return (validated records, provenance) for one declared source."""
+def load_source(name: str, cfg: dict, mirror_dir: str | Path, prefer_online: bool = False) -> tuple[list[dict], dict]:
+    """Return (validated records, provenance) for one declared source.
+
+    The mirror file is read when it exists, unless `prefer_online` and the
+    source declares an online home (the GB10 profile: full Hugging Face sets
+    where the mirror holds a dev slice).
+    """
     kind = cfg.get("kind")
     if kind not in KINDS:
         raise KosparseError(f"collect.sources.{name}.kind = {kind!r}: expected one of {', '.join(KINDS)}")
     path = Path(mirror_dir) / cfg["mirror_file"] if cfg.get("mirror_file") else None
-    if path is not None and path.is_file():
+    use_mirror = not (prefer_online and (cfg.get("online") or {}))
+    if use_mirror and path is not None and path.is_file():
         return VALIDATORS[kind](read_json(path), path), {
             "mirror_file": str(cfg["mirror_file"]),
             "sha256": sha256_file(path),
@@ -156,16 +176,22 @@ def load_source(name: str, cfg: dict, mirror_dir: str | Path) -> tuple[list[dict
             f"source {name}: mirror file {path} not found and no online source declared; "
             f"put the file there or set collect.sources.{name}.online"
         )
-    log.info("source %s: mirror file %s absent, loading %s", name, path, where)
+    log.info(
+        "source %s: loading %s (mirror file %s %s)", name, where, path, "absent" if use_mirror else "not preferred"
+    )
     try:
         data = _load_hf(online, kind) if online.get("hf") else _load_url(online["url"])
     except KosparseError:
         raise
     except Exception as e:  # any network or hub failure ends in the same actionable message
+        looked = f"looked for mirror file {path} (absent) and " if use_mirror else ""
+        fallback = (
+            f"download it and place it at {path}, or set collect.mirror_dir to a folder that holds it"
+            if use_mirror
+            else "set collect.prefer_online: false to read the mirror file instead"
+        )
         raise KosparseError(
-            f"source {name}: looked for mirror file {path} (absent) and could not load {where} "
-            f"({type(e).__name__}: {e}); download it and place it at {path}, "
-            "or set collect.mirror_dir to a folder that holds it"
+            f"source {name}: {looked}could not load {where} ({type(e).__name__}: {e}); {fallback}"
         ) from None
     label = Path(f"<{where}>")
     return VALIDATORS[kind](data, label), {"online": where}

@@ -29,8 +29,10 @@ def main() -> None:
     args = parser.parse_args()
     cfg = load_params(args.params)["collect"]
 
-    # 1. Load every declared source (mirror first, online otherwise) before writing anything.
-    loaded = {name: load_source(name, src, cfg["mirror_dir"]) for name, src in cfg["sources"].items()}
+    # 1. Load every declared source (mirror first unless collect.prefer_online) before writing anything.
+    loaded = {
+        name: load_source(name, src, cfg["mirror_dir"], cfg["prefer_online"]) for name, src in cfg["sources"].items()
+    }
 
     # 2. Normalise, drop short texts, deduplicate documents, split pairs.
     col = Collection(min_doc_chars=cfg["min_doc_chars"], min_query_chars=cfg["min_query_chars"])

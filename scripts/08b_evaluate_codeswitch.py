@@ -2,13 +2,16 @@
 
     python -m scripts.08b_evaluate_codeswitch --params params.yaml --collect-dir data/collect \
         --gold-dir ../shared/datasets --base data/synonyms/base.json --enhanced data/synonyms/enhanced.json \
-        --model models/v1 --queries-out data/codeswitch/test.jsonl --out metrics/codeswitch.json
+        --model v1_trained=models/v1 --model v1=models/served/v1 --model v2=models/served/v2 \
+        --queries-out data/codeswitch/test.jsonl --out metrics/codeswitch.json
 
 Each test query with a switchable term has one term swapped for its gold
 translation (Korean→English, or English→Korean). The dictionary acts on the
 document side only: BM25 (Kiwi) indexes documents with their terms'
 counterparts appended; the sparse model's document vectors gain the
-counterpart tokens at α × weight (`synonyms.expansion_alpha`).
+counterpart tokens at α × weight (`synonyms.expansion_alpha`). A served
+model (query_idf) also carries its dictionary's shared query IDF; the trained
+model, queried with corpus IDF, is the sparse run with no dictionary at all.
 """
 
 import argparse
@@ -42,7 +45,9 @@ def main() -> None:
     parser.add_argument("--gold-dir", default="../shared/datasets")
     parser.add_argument("--base", default="data/synonyms/base.json")
     parser.add_argument("--enhanced", default="data/synonyms/enhanced.json")
-    parser.add_argument("--model", default="models/v1")
+    parser.add_argument(
+        "--model", action="append", required=True, metavar="LABEL=FOLDER", help="a SparseEncoder to evaluate (repeat)"
+    )
     parser.add_argument("--queries-out", default="data/codeswitch/test.jsonl")
     parser.add_argument("--out", default="metrics/codeswitch.json")
     args = parser.parse_args()
@@ -88,23 +93,23 @@ def main() -> None:
             BM25Retriever(f"bm25_kiwi+{name}", kiwi, **bm25), documents, splits, cfg["top_k"],
             lambda d, name=name: expanded[name][d["id"]],
         )  # fmt: skip
-    if not Path(args.model, "modules.json").is_file():
-        raise KosparseError(f"--model {args.model}: not a SparseEncoder folder (train it first)")
     from sentence_transformers import SparseEncoder
 
-    model = SparseEncoder(args.model, device=None)
-    label, encoded = Path(args.model).name, {}
-    results[label] = evaluate_retriever(
-        EncodedSparseRetriever(label, model, cfg["batch_size"], encoded), documents, splits, cfg["top_k"]
-    )
-    for name, table in dictionaries.items():
-        ids = token_ids_of(model.tokenizer, sorted(table))
+    for label, folder in (spec.split("=", 1) if "=" in spec else (Path(spec).name, spec) for spec in args.model):
+        if not Path(folder, "modules.json").is_file():
+            raise KosparseError(f"--model {label}={folder}: not a SparseEncoder folder (train it first)")
+        model, encoded = SparseEncoder(folder, device=None), {}
+        results[label] = evaluate_retriever(
+            EncodedSparseRetriever(label, model, cfg["batch_size"], encoded), documents, splits, cfg["top_k"]
+        )
+        for name, table in dictionaries.items():
+            ids = token_ids_of(model.tokenizer, sorted(table))
 
-        def expand(docs, texts, name=name, table=table, ids=ids):
-            return expand_vectors(docs, texts, finders[name], table, ids, alpha)
+            def expand(docs, texts, name=name, table=table, ids=ids):
+                return expand_vectors(docs, texts, finders[name], table, ids, alpha)
 
-        retriever = EncodedSparseRetriever(f"{label}+{name}", model, cfg["batch_size"], encoded, expand)
-        results[f"{label}+{name}"] = evaluate_retriever(retriever, documents, splits, cfg["top_k"])
+            retriever = EncodedSparseRetriever(f"{label}+{name}", model, cfg["batch_size"], encoded, expand)
+            results[f"{label}+{name}"] = evaluate_retriever(retriever, documents, splits, cfg["top_k"])
     results["expansion_alpha"] = alpha
     write_json(args.out, results)
     for name, value in results.items():

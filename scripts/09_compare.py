@@ -1,15 +1,25 @@
 """Stage 09: compare BM25, v1 and v2 on the same real held-out queries.
 
     python -m scripts.09_compare --bm25 metrics/bm25.json --eval metrics/eval_v1.json metrics/eval_v2.json \
-        --synthesize metrics/synthesize.json --mix metrics/mix_v2.json --models models/v1 models/v2 \
-        --collect-dir data/collect --out metrics/compare.json --report reports/compare.md
+        --synthesize metrics/synthesize.json --mix metrics/mix_v2.json --synonyms metrics/synonyms.json \
+        --codeswitch metrics/codeswitch.json --models models/served/v1 models/served/v2 --collect-dir data/collect \
+        --out metrics/compare.json --report reports/compare.md --plots-dir reports/compare_plots
 """
 
 import argparse
+import csv
 from pathlib import Path
 
 from kosparse.cli import run
-from kosparse.compare import comparison, differing_queries, markdown_table, verdict
+from kosparse.compare import (
+    acceptance_rows,
+    codeswitch_table,
+    comparison,
+    differing_queries,
+    markdown_table,
+    retrieval_rows,
+    verdict,
+)
 from kosparse.errors import KosparseError
 from kosparse.io import atomic_path, load_params, read_json, read_jsonl, write_json
 from kosparse.retrieval import SparseRetriever
@@ -23,6 +33,13 @@ def ranked_ids(model_dir: str, documents: list[dict], queries: list[dict], batch
     return [[documents[i]["id"] for i, _ in row] for row in retriever.search([q["query"] for q in queries], 3)]
 
 
+def write_csv(path: Path, rows: list[dict]) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--params", default="params.yaml")
@@ -30,10 +47,13 @@ def main() -> None:
     parser.add_argument("--eval", nargs="+", default=["metrics/eval_v1.json", "metrics/eval_v2.json"])
     parser.add_argument("--synthesize", default="metrics/synthesize.json")
     parser.add_argument("--mix", default="metrics/mix_v2.json")
-    parser.add_argument("--models", nargs=2, default=["models/v1", "models/v2"])
+    parser.add_argument("--synonyms", default="metrics/synonyms.json")
+    parser.add_argument("--codeswitch", default="metrics/codeswitch.json")
+    parser.add_argument("--models", nargs=2, default=["models/served/v1", "models/served/v2"])
     parser.add_argument("--collect-dir", default="data/collect")
     parser.add_argument("--out", default="metrics/compare.json")
     parser.add_argument("--report", default="reports/compare.md")
+    parser.add_argument("--plots-dir", default="reports/compare_plots", help="CSV data of the `dvc plots` bars")
     args = parser.parse_args()
     params = load_params(args.params)
     cfg = params["compare"]
@@ -49,6 +69,12 @@ def main() -> None:
     table = comparison(read_json(args.bm25), models)
     synthesize, mix = read_json(args.synthesize), read_json(args.mix)
     sentence = verdict(table, cfg["gain_threshold"])
+    synonyms = read_json(args.synonyms)
+    dictionaries = {
+        name: {"pairs": synonyms[name]["pairs"], "precision": synonyms[name]["precision"]["precision"]}
+        for name in ("base", "enhanced")
+    }
+    codeswitch = codeswitch_table(read_json(args.codeswitch))
 
     # 2. Sample queries where v1's and v2's first hit differ, on one test set.
     collect = Path(args.collect_dir)
@@ -67,8 +93,13 @@ def main() -> None:
         "synthetic": {"model": synthesize["model"], "accepted": synthesize["accepted"],
                       "acceptance_rate": synthesize["acceptance_rate"], **mix},
         "first_hit_changed": {dataset: sum(a[:1] != b[:1] for a, b in zip(v1, v2, strict=True))},
+        "dictionaries": dictionaries,
+        "codeswitch_ndcg@10": codeswitch,
     })  # fmt: skip
     order = ["bm25_whitespace", "bm25_kiwi", "v1", "v2", "v2-v1"]
+    plots = Path(args.plots_dir)
+    write_csv(plots / "retrieval.csv", retrieval_rows(table, order))
+    write_csv(plots / "synthetic.csv", acceptance_rows(synthesize))
     lines = [
         "# v1 vs v2 vs BM25 (real held-out queries)",
         "",
@@ -78,6 +109,23 @@ def main() -> None:
         f"by kind {mix['synthetic_by_kind']}) from `{synthesize['model']}`.",
         "",
         markdown_table(table, order),
+        "### Code-switched test queries (nDCG@10)",
+        "",
+        "One Korean term of a test query swapped for its gold English translation (or the reverse); "
+        "`+base` / `+enhanced`: documents expanded with that dictionary's counterparts; "
+        "`v1_trained`: no dictionary at all (corpus IDF).",
+        "",
+        "| run | " + " | ".join(codeswitch) + " |",
+        "|---" * (len(codeswitch) + 1) + "|",
+        *(
+            f"| {run} | " + " | ".join(f"{codeswitch[d][run]:.4f}" for d in codeswitch) + " |"
+            for run in (next(iter(codeswitch.values()), {}))
+        ),
+        "",
+        "Dictionaries: "
+        + ", ".join(f"{n} {d['pairs']} pairs ({d['precision']:.1%} precise on gold)" for n, d in dictionaries.items())
+        + ".",
+        "",
         f"## Queries where the first hit changed ({dataset} test, {len(samples)} shown)",
         "",
     ]

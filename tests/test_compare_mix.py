@@ -1,6 +1,6 @@
 import pytest
 
-from kosparse.compare import comparison, differing_queries, verdict
+from kosparse.compare import acceptance_rows, codeswitch_table, comparison, differing_queries, retrieval_rows, verdict
 from kosparse.errors import KosparseError
 from kosparse.mix import mix_pairs, synthetic_training_pairs
 
@@ -56,3 +56,18 @@ def test_mix_ratio_zero_is_v1_data_and_ratio_caps_at_what_exists():
     assert len(mixed) == 6 and wanted == 8
     with pytest.raises(KosparseError, match="synthetic_ratio = -1"):
         mix_pairs(real, synthetic, -1, 1)
+
+
+def test_plot_rows_and_codeswitch_table_come_from_the_metrics():
+    table = comparison({"bm25_kiwi": _result(0.9)}, {"v1": {"v1": _result(0.70)}, "v2": {"v2": _result(0.75)}})
+    rows = retrieval_rows(table, ["bm25_kiwi", "v1", "v2", "v2-v1"])
+    assert [r["run"] for r in rows] == ["ko · bm25_kiwi", "ko · v1", "ko · v2"]
+    assert rows[2] == {"run": "ko · v2", "ndcg@10": 0.75, "mrr@10": 0.75, "recall@100": 0.75}
+    synthesize = {"generators": {"doc2query": {"accepted": 7, "rejected": {"length": 2, "hangul": 0}}}}
+    assert acceptance_rows(synthesize) == [
+        {"outcome": "doc2query · accepted", "count": 7},
+        {"outcome": "doc2query · length", "count": 2},
+    ]
+    run = {"ko": {"codeswitch": {"ndcg@10": 0.5}, "original": {"ndcg@10": 0.8}}}
+    codeswitch = {"queries": {"switched": 3}, "v1": run, "v1+base": run, "expansion_alpha": 0.5}
+    assert codeswitch_table(codeswitch) == {"ko": {"v1": 0.5, "v1+base": 0.5}}

@@ -107,13 +107,14 @@ def committed_copy(tmp_path) -> Path:
 
 def test_changing_the_synthetic_ratio_reruns_only_the_v2_side(committed_copy):
     rerun = _rerun_after(committed_copy, "mix.v2.synthetic_ratio", 0.5)
-    assert rerun == {"mix@v2", "train@v2", "evaluate@v2", "compare", "export@v2"}
+    v2_side = {"mix@v2", "train@v2", "query_idf@v2", "evaluate@v2", "export@v2", "compare"}
+    assert rerun == v2_side | {"evaluate_codeswitch"}  # it evaluates served v1 and v2 side by side
 
 
 def test_changing_the_llm_reruns_synthesis_verification_and_their_followers_only(committed_copy):
     rerun = _rerun_after(committed_copy, "llm.temperature", 0.3)
     assert not rerun & V1_SIDE, f"the LLM must not reach v1: {sorted(rerun & V1_SIDE)}"
     llm_stages = {"synthesize", "verify_synonyms"}
-    v2_from_new_synthetic_data = {"mix@v2", "train@v2", "evaluate@v2", "export@v2", "compare"}
+    v2_from_new_synthetic_data = {"mix@v2", "train@v2", "query_idf@v2", "evaluate@v2", "export@v2", "compare"}
     from_new_enhanced_dictionary = {"synonyms_eval", "evaluate_codeswitch"}
     assert rerun == llm_stages | v2_from_new_synthetic_data | from_new_enhanced_dictionary

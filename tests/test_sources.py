@@ -10,7 +10,7 @@ import yaml
 from conftest import REPO
 
 from kosparse.errors import InputError, KosparseError
-from kosparse.sources import load_source, qa_rows_to_articles
+from kosparse.sources import hf_rows_to_records, load_source, qa_rows_to_articles, validate_docs
 
 QA = {"kind": "qa", "mirror_file": "dev.json"}
 QP = {"kind": "query_passages", "mirror_file": "mm.json"}
@@ -114,3 +114,26 @@ def test_collect_stage_fails_cleanly_on_bad_input(tmp_path, small_mirror):
         f"error: {small_mirror / 'msmarco/ko.json'}: record 0 (id=1): positive[0] should be str, got int"
     )
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_hugging_face_rows_map_to_the_mirror_layout_by_the_declared_fields():
+    klue = [
+        {"title": "t", "context": "문단 하나", "question": "무엇?", "guid": "g1", "is_impossible": False},
+        {"title": "t", "context": "문단 하나", "question": "답 없음?", "guid": "g2", "is_impossible": True},
+    ]
+    articles = hf_rows_to_records(klue, {"drop_if": "is_impossible"}, "qa")
+    assert [q["id"] for q in articles["data"][0]["paragraphs"][0]["qas"]] == ["g1"]
+    news = [{"link": "https://n/1", "title": "제목", "document": "본문", "date": "2022-07-03 17:14:37"}]
+    online = {"id_field": "link", "text_field": "document", "date_field": "date"}
+    (doc,) = validate_docs(hf_rows_to_records(news, online, "docs"), "news")
+    assert doc == {"id": "https://n/1", "title": "제목", "text": "본문", "date": "2022-07-03 17:14:37"}
+
+
+def test_prefer_online_skips_the_mirror_only_for_sources_with_an_online_home(tmp_path):
+    article = {"title": "t", "paragraphs": [{"context": "문단", "qas": [{"id": "q1", "question": "무엇?"}]}]}
+    _write(tmp_path, "dev.json", json.dumps({"data": [article]}))
+    records, provenance = load_source("kq", QA, tmp_path, prefer_online=True)
+    assert provenance["mirror_file"] == "dev.json", "no online home: the mirror is still read"
+    cfg = {**QA, "online": {"url": "http://127.0.0.1:9/none.json"}}
+    with pytest.raises(KosparseError, match=r"source kq: could not load .*set collect\.prefer_online: false"):
+        load_source("kq", cfg, tmp_path, prefer_online=True)

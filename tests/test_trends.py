@@ -7,8 +7,8 @@ import pytest
 import yaml
 from conftest import REPO
 
-from kosparse.errors import InputError
-from kosparse.idf_adjust import apply_boosts, shared_idf
+from kosparse.errors import InputError, KosparseError
+from kosparse.idf_adjust import apply_boosts, query_idf, set_query_idf, shared_idf
 from kosparse.trends import document_date, terms_per_document, trending
 
 CFG = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))["trends"]
@@ -97,3 +97,30 @@ def test_boosts_and_shared_idf_change_only_single_token_terms_within_bounds(spla
     assert stats["groups_applied"] == 1 and stats["keys_changed"] == 1
     mean, _ = shared_idf(idf, [["car", "automobile"]], tok, "mean")
     assert mean["car"] == 3.0
+
+
+def test_served_query_idf_shares_then_boosts_and_leaves_documents_alone(splade_tiny, splade_tiny_idf):
+    import json
+
+    import torch
+
+    from kosparse.sparse_model import build_model
+
+    model = build_model(splade_tiny, splade_tiny_idf, max_length=64)
+    trained = json.loads(splade_tiny_idf.read_text(encoding="utf-8"))
+    trend = [{"term": "engines", "boost": 1.4}]
+    table, stats = query_idf(trained, [["search", "engines"]], trend, model.tokenizer, "min", max_boost=1.5)
+    low = min(trained["search"], trained["engines"])
+    assert table["search"] == low and table["engines"] == round(low * 1.4, 6)
+    assert stats["shared_idf"]["groups_applied"] == 1 and stats["trend_boosts"]["boosted_keys"] == 1
+    assert stats["keys_changed"] == sum(table[k] != trained[k] for k in trained) >= 1
+
+    docs = ["Search engines rank web pages."]
+    before_docs = model.encode_document(docs, convert_to_tensor=True).to_dense()
+    set_query_idf(model, table)
+    query = model.encode_query(["search engines"], convert_to_tensor=True).to_dense()[0]
+    ids = model.tokenizer("search engines", add_special_tokens=False)["input_ids"]
+    assert sorted(round(float(query[i]), 5) for i in ids) == sorted([round(low, 5), round(low * 1.4, 5)])
+    assert torch.equal(model.encode_document(docs, convert_to_tensor=True).to_dense(), before_docs)
+    with pytest.raises(KosparseError, match="does not match the tokenizer"):
+        set_query_idf(model, {"search": 1.0})
