@@ -60,7 +60,7 @@ class Variant:
     max_length: int  # document tokens the encoder sees, special tokens included
     document_tokenizer: tokenizers.Tokenizer  # truncation set to max_length
     query_tokenizer: tokenizers.Tokenizer  # truncation keeps as many query tokens as the project keeps
-    idf_bytes: bytes  # models/<variant>/idf.json exactly as trained with
+    idf_bytes: bytes  # the model folder's idf.json, byte for byte (its query weights)
     idf: dict[str, float]
     special_ids: list[int]
     idf_report: dict
@@ -119,7 +119,7 @@ def load_variant(folder: str | Path) -> Variant:
                 )
     idf_path = folder / "idf.json"
     if not idf_path.is_file():
-        raise KosparseError(f"{idf_path}: not found (the train stage copies the idf.json it trained with here)")
+        raise KosparseError(f"{idf_path}: not found (train and query_idf save the idf.json of the query side here)")
 
     encoder = SparseEncoder(str(folder), device="cpu")
     router = encoder[0]
@@ -142,12 +142,12 @@ def load_variant(folder: str | Path) -> Variant:
     tok = transformer.tokenizer
     idf_bytes = idf_path.read_bytes()
     idf = json.loads(idf_bytes)
-    # The query side OpenSearch computes from idf.json must be the one the model trained with.
+    # The query side OpenSearch computes from idf.json must be the model's own query side.
     weights = idf_weights(tok, idf, str(idf_path))
     if not torch.equal(weights, static.weight.detach().float().cpu()):
         changed = int((weights != static.weight.detach().float().cpu()).sum())
         raise KosparseError(
-            f"{idf_path}: {changed} token weights differ from the query weights the model was trained with; "
+            f"{idf_path}: {changed} token weights differ from the model's query weights; "
             "export the idf.json saved with the model"
         )
 
@@ -337,7 +337,7 @@ def registration_bodies(variant: Variant, names: dict[str, str], version: str, z
             names["tokenizer"],
             version,
             "SPARSE_TOKENIZE",
-            f"Query tokenizer with the IDF weights {names['document']} was trained with: each query token "
+            f"Query tokenizer with the query IDF weights served with {names['document']}: each query token "
             "weighs its idf.json value. Search only.",
             zips[TOKENIZER_ZIP],
             tokenizer_config,
@@ -594,7 +594,7 @@ def model_card(
                 (f"`{name}`", what, f"{man['files'][name]['bytes']:,}", f"`{man['files'][name]['sha256'][:16]}…`")
                 for name, what in [
                     (DOCUMENT_ZIP, f"TorchScript trace `{doc['name']}.pt` + `tokenizer.json`"),
-                    (TOKENIZER_ZIP, "`tokenizer.json` + `idf.json` (byte-identical to the one trained with)"),
+                    (TOKENIZER_ZIP, "`tokenizer.json` + `idf.json` (byte-identical to the model folder's)"),
                     (DOCUMENT_REGISTRATION, "`_register` body for the document encoder (add `url`)"),
                     (TOKENIZER_REGISTRATION, "`_register` body for the query tokenizer (add `url`)"),
                 ]

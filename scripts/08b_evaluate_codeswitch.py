@@ -30,7 +30,7 @@ from kosparse.codeswitch import (
     token_ids_of,
 )
 from kosparse.errors import KosparseError
-from kosparse.io import load_params, read_json, read_jsonl, write_json, write_jsonl
+from kosparse.io import load_params, read_json, read_jsonl, sha256_file, write_json, write_jsonl
 from kosparse.lexicons import load_gold, merged
 from kosparse.retrieval import BM25Retriever, evaluate_retriever
 from kosparse.synonyms import counterparts
@@ -95,10 +95,13 @@ def main() -> None:
         )  # fmt: skip
     from sentence_transformers import SparseEncoder
 
+    encodings: dict[str, dict] = {}  # a trained model and its served copy share one document encoder
     for label, folder in (spec.split("=", 1) if "=" in spec else (Path(spec).name, spec) for spec in args.model):
         if not Path(folder, "modules.json").is_file():
             raise KosparseError(f"--model {label}={folder}: not a SparseEncoder folder (train it first)")
-        model, encoded = SparseEncoder(folder, device=None), {}
+        weights = sorted(Path(folder).glob("document_0_*/*.safetensors"))
+        encoded = encodings.setdefault("".join(sha256_file(w) for w in weights) or folder, {})
+        model = SparseEncoder(folder, device=None)
         results[label] = evaluate_retriever(
             EncodedSparseRetriever(label, model, cfg["batch_size"], encoded), documents, splits, cfg["top_k"]
         )

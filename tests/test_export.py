@@ -146,7 +146,7 @@ def test_an_idf_other_than_the_trained_one_is_one_clear_error(model_dir, tmp_pat
     idf = json.loads((broken / "idf.json").read_text(encoding="utf-8"))
     idf["retrieval"] += 1.0
     (broken / "idf.json").write_text(json.dumps(idf), encoding="utf-8")
-    with pytest.raises(KosparseError, match=r"1 token weights differ from the query weights the model was trained"):
+    with pytest.raises(KosparseError, match=r"1 token weights differ from the model's query weights"):
         export.load_variant(broken)
 
 

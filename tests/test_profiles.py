@@ -14,13 +14,13 @@ def test_gb10_profile_switches_encoder_and_keeps_everything_else():
     params = load_params(REPO / "params.yaml")
     merged = apply_profile(params, load_profile("gb10", REPO / "profiles"))
     assert merged["base"]["name"] == merged["tokenizer"]["name"] == "klue/bert-base"
-    assert merged["train"]["bf16"] is True and merged["train"]["max_length"] == 512
+    assert merged["train"]["bf16"] is True and merged["train"]["max_length"] == 384
     assert merged["train"]["document_regularizer_weight"] == params["train"]["document_regularizer_weight"]
     sources = merged["collect"]["sources"]
     assert sources["msmarco_ko"] == params["collect"]["sources"]["msmarco_ko"]
     assert sources["korquad"]["mirror_file"] == params["collect"]["sources"]["korquad"]["mirror_file"]
     assert sources["korquad"]["online"]["splits"] == ["train", "validation"] and merged["collect"]["prefer_online"]
-    assert merged["llm"]["llama_cpp"]["n_gpu_layers"] == "all" and merged["llm"]["model"].endswith(".gguf")
+    assert merged["llm"]["llama_cpp"]["n_gpu_layers"] == 22 and merged["llm"]["model"].endswith(".gguf")
     assert merged["llm"]["openai"]["api_key_env"] == params["llm"]["openai"]["api_key_env"]
     assert params["base"]["name"] == "scratch", "the input is not modified"
 
@@ -42,7 +42,7 @@ def test_gb10_dry_run_resolves_every_stage_and_builds_what_needs_no_download():
     assert gb10["sources"]["klue_mrc"].startswith("hf:klue (mrc)")
     assert {"ko_wikipedia", "naver_news"} <= gb10["sources"].keys()
     assert default["sources"]["korquad"].startswith("mirror ../shared/datasets/")
-    assert gb10["llm"] == {"backend": "llama_cpp", "model": gb10["downloads"]["llm"], "n_gpu_layers": "all"}
+    assert gb10["llm"] == {"backend": "llama_cpp", "model": gb10["downloads"]["llm"], "n_gpu_layers": 22}
     assert gb10["downloads"]["base encoder"] == "klue/bert-base" and gb10["train"]["bf16"] is True
     assert default["downloads"] == {}, "the default profile runs offline"
 
