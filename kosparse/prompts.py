@@ -72,9 +72,9 @@ class Template:
 
 
 DOC2QUERY = Template("doc2query", "d2q-ko-2", "queries")
-QUERY2DOC = Template("query2doc", "q2d-ko-1", "passage")
+QUERY2DOC = Template("query2doc", "q2d-ko-2", "passage")
 PARAPHRASE = Template("paraphrase", "para-ko-1", "paraphrases")
-LLM_NEGATIVE = Template("llm_negative", "neg-ko-1", "passage")
+LLM_NEGATIVE = Template("llm_negative", "neg-ko-2", "passage")
 TEMPLATES = {t.name: t for t in (DOC2QUERY, QUERY2DOC, PARAPHRASE, LLM_NEGATIVE)}
 
 
@@ -95,6 +95,20 @@ def doc2query_messages(document: str, n: int) -> Messages:
     return messages
 
 
+# Without an example the small default model answered in one sentence, under passage_chars.
+_EXAMPLE_QUERY = "훈민정음은 언제 반포되었나"
+_EXAMPLE_ANSWER = (
+    "훈민정음은 조선의 제4대 왕 세종이 1443년에 창제하고 1446년 음력 9월에 반포한 문자 체계이다. "
+    "반포와 함께 간행된 해설서 『훈민정음』 해례본에는 글자를 만든 원리와 쓰는 법이 실려 있다. "
+    "오늘날 10월 9일 한글날은 이 반포를 기념하는 날이다."
+)
+_EXAMPLE_NEGATIVE = (
+    "『훈민정음』 해례본은 새 문자의 창제 원리를 설명한 해설서로, 집현전 학자들이 함께 집필하였다. "
+    "이 책은 오랫동안 전하지 않다가 경상북도 안동에서 발견되었고, 지금은 간송미술관이 소장하고 있다. "
+    "1997년에는 유네스코 세계기록유산으로 등재되었다."
+)
+
+
 def query2doc_messages(query: str) -> Messages:
     return [
         {
@@ -102,6 +116,8 @@ def query2doc_messages(query: str) -> Messages:
             "content": "너는 한국어 백과사전 필자다. 검색어를 받으면 그 검색어에 정확히 답하는 한국어 문단 하나를 "
             '3~5문장으로 쓴다. 형식: {"passage": "..."}. ' + _DATA_ONLY,
         },
+        {"role": "user", "content": f"검색어: {_quote(_EXAMPLE_QUERY)}"},
+        {"role": "assistant", "content": json.dumps({"passage": _EXAMPLE_ANSWER}, ensure_ascii=False)},
         {"role": "user", "content": f"검색어: {_quote(query)}"},
     ]
 
@@ -126,5 +142,7 @@ def llm_negative_messages(query: str) -> Messages:
             "content": "너는 검색 모델을 시험할 어려운 오답 문단을 쓴다. 검색어와 같은 주제와 낱말을 다루지만 검색어의 "
             '답은 담지 않은 한국어 문단 하나를 3~5문장으로 쓴다. 형식: {"passage": "..."}. ' + _DATA_ONLY,
         },
+        {"role": "user", "content": f"검색어: {_quote(_EXAMPLE_QUERY)}"},
+        {"role": "assistant", "content": json.dumps({"passage": _EXAMPLE_NEGATIVE}, ensure_ascii=False)},
         {"role": "user", "content": f"검색어: {_quote(query)}"},
     ]
