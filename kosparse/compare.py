@@ -74,6 +74,23 @@ def codeswitch_table(codeswitch: dict, metric: str = "ndcg@10") -> dict:
     return {d: {name: runs[name][d]["codeswitch"][metric] for name in sorted(runs)} for d in datasets}
 
 
+def codeswitch_markdown(table: dict) -> str:
+    """The code-switched nDCG@10 table of compare.md: one row per run, one column per test set."""
+    runs = next(iter(table.values()), {})
+    lines = [
+        "### Code-switched test queries (nDCG@10)",
+        "",
+        "One Korean term of a test query swapped for its gold English translation (or the reverse); "
+        "`+base` / `+enhanced`: documents expanded with that dictionary's counterparts; "
+        "`v1_trained`: no dictionary at all (corpus IDF).",
+        "",
+        "| run | " + " | ".join(table) + " |",
+        "|---" * (len(table) + 1) + "|",
+        *(f"| {run} | " + " | ".join(f"{table[d][run]:.4f}" for d in table) + " |" for run in runs),
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def retrieval_rows(table: dict, order: list[str]) -> list[dict]:
     """One row per (test set, retriever) with its nDCG@10 / MRR@10 / R@100: the bars of `dvc plots`."""
     return [

@@ -13,6 +13,7 @@ from pathlib import Path
 from kosparse.cli import run
 from kosparse.compare import (
     acceptance_rows,
+    codeswitch_markdown,
     codeswitch_table,
     comparison,
     differing_queries,
@@ -109,19 +110,7 @@ def main() -> None:
         f"by kind {mix['synthetic_by_kind']}) from `{synthesize['model']}`.",
         "",
         markdown_table(table, order),
-        "### Code-switched test queries (nDCG@10)",
-        "",
-        "One Korean term of a test query swapped for its gold English translation (or the reverse); "
-        "`+base` / `+enhanced`: documents expanded with that dictionary's counterparts; "
-        "`v1_trained`: no dictionary at all (corpus IDF).",
-        "",
-        "| run | " + " | ".join(codeswitch) + " |",
-        "|---" * (len(codeswitch) + 1) + "|",
-        *(
-            f"| {run} | " + " | ".join(f"{codeswitch[d][run]:.4f}" for d in codeswitch) + " |"
-            for run in (next(iter(codeswitch.values()), {}))
-        ),
-        "",
+        codeswitch_markdown(codeswitch),
         "Dictionaries: "
         + ", ".join(f"{n} {d['pairs']} pairs ({d['precision']:.1%} precise on gold)" for n, d in dictionaries.items())
         + ".",

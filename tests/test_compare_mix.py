@@ -1,6 +1,14 @@
 import pytest
 
-from kosparse.compare import acceptance_rows, codeswitch_table, comparison, differing_queries, retrieval_rows, verdict
+from kosparse.compare import (
+    acceptance_rows,
+    codeswitch_markdown,
+    codeswitch_table,
+    comparison,
+    differing_queries,
+    retrieval_rows,
+    verdict,
+)
 from kosparse.errors import KosparseError
 from kosparse.mix import mix_pairs, synthetic_training_pairs
 
@@ -71,3 +79,4 @@ def test_plot_rows_and_codeswitch_table_come_from_the_metrics():
     run = {"ko": {"codeswitch": {"ndcg@10": 0.5}, "original": {"ndcg@10": 0.8}}}
     codeswitch = {"queries": {"switched": 3}, "v1": run, "v1+base": run, "expansion_alpha": 0.5}
     assert codeswitch_table(codeswitch) == {"ko": {"v1": 0.5, "v1+base": 0.5}}
+    assert "| v1+base | 0.5000 |" in codeswitch_markdown(codeswitch_table(codeswitch))
