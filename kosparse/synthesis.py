@@ -166,30 +166,36 @@ def round_trip(
 ) -> tuple[list[Candidate], list[tuple[Candidate, str]]]:
     """Keep a candidate when its target is in the BM25 top-k for its query.
 
-    The target is the source document (doc2query, paraphrase) or the generated
-    passage itself, indexed beside the collection (query2doc; llm_negative,
-    where this checks the negative is on the query's topic).
+    The target is the source document (doc2query, paraphrase), searched in the
+    collection alone, or the generated passage itself, indexed beside the
+    collection with the other generated passages (query2doc; llm_negative,
+    where this checks the negative is on the query's topic). Keeping the two
+    indexes apart means generated passages never change a query's verdict.
     """
     kept, rejected = [], []
+    passage_kinds = ("query2doc", "llm_negative")
     for source in sorted({c.source for c in candidates}):
-        group = [c for c in candidates if c.source == source]
         collection = [d for d in documents if d["source"] == source]
         position = {d["id"]: i for i, d in enumerate(collection)}
-        texts = [d["text"] for d in collection]
-        targets = {}
-        for c in group:
-            if c.kind in ("query2doc", "llm_negative"):
-                targets[id(c)] = len(texts)
-                texts.append(c.text)
-            else:
-                targets[id(c)] = position[c.doc_id]
-        retriever = make_retriever()
-        retriever.index(texts)
-        hits = retriever.search([c.query for c in group], k)
-        for cand, row in zip(group, hits, strict=True):
-            ranks = [rank for rank, (doc, _) in enumerate(row, 1) if doc == targets[id(cand)]]
-            cand.scores["bm25_rank"] = ranks[0] if ranks else None
-            (kept.append(cand) if ranks else rejected.append((cand, "round_trip")))
+        for with_passages in (False, True):
+            group = [c for c in candidates if c.source == source and (c.kind in passage_kinds) == with_passages]
+            if not group:
+                continue
+            texts = [d["text"] for d in collection]
+            targets = {}
+            for c in group:
+                if with_passages:
+                    targets[id(c)] = len(texts)
+                    texts.append(c.text)
+                else:
+                    targets[id(c)] = position[c.doc_id]
+            retriever = make_retriever()
+            retriever.index(texts)
+            hits = retriever.search([c.query for c in group], k)
+            for cand, row in zip(group, hits, strict=True):
+                ranks = [rank for rank, (doc, _) in enumerate(row, 1) if doc == targets[id(cand)]]
+                cand.scores["bm25_rank"] = ranks[0] if ranks else None
+                (kept.append(cand) if ranks else rejected.append((cand, "round_trip")))
     order = lambda c: (c.task_index, c.position)  # noqa: E731 - plan order, independent of source grouping
     return sorted(kept, key=order), sorted(rejected, key=lambda r: order(r[0]))
 

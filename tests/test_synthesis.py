@@ -66,6 +66,25 @@ def test_round_trip_keeps_queries_that_find_their_source():
     assert good.scores["bm25_rank"] == 1 and wrong.scores["bm25_rank"] is None
 
 
+def test_generated_passages_never_change_a_query_verdict():
+    documents = [
+        {"id": "d0", "source": "ko", "text": DOC},
+        {"id": "d1", "source": "ko", "text": "오픈서치는 아파치 라이선스 2.0으로 배포되는 검색 엔진이다."},
+    ]
+    analyzer = KiwiAnalyzer(["NNG", "NNP", "SL", "SN"])
+
+    def verdict(with_passage: bool) -> list:
+        query = _cand("오픈서치 라이선스", doc_id="d1")
+        passage = _cand("오픈서치 라이선스.", kind="query2doc", doc_id="", query="오픈서치 라이선스")
+        kept, _ = round_trip(
+            [query, passage] if with_passage else [query], documents, 1, lambda: BM25Retriever("k", analyzer)
+        )
+        return [c.kind for c in kept]
+
+    assert verdict(False) == ["doc2query"]
+    assert verdict(True) == ["doc2query", "query2doc"], "the short passage outranks d1 only in its own index"
+
+
 def _korquad_collect(root, paragraphs=12):
     """A tiny collect folder from real KorQuAD paragraphs: documents and training pairs."""
     data = json.loads(KORQUAD.read_text(encoding="utf-8"))["data"]
