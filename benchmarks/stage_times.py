@@ -3,11 +3,13 @@
     python -m benchmarks.stage_times                  # stages DVC finds changed (the rest take ~1 s: skipped)
     python -m benchmarks.stage_times --force          # every stage from scratch: the full-run table
     python -m benchmarks.stage_times --stages synthesize train@v2
+    python -m benchmarks.stage_times --table          # latest measured run of every stage, from the log
 
 Stages run in dependency order; each one's peak RSS is that of its largest
 process (os.wait4). Rows are appended to reports/stage_times.jsonl with the
-date and host, so measurements from several runs can be tabulated together;
-the Markdown table of this run is printed.
+date and host (and whether the stage ran or DVC skipped it), so measurements
+from several runs can be tabulated together; the Markdown table of the stages
+that ran is printed.
 """
 
 import argparse
@@ -30,17 +32,36 @@ def stage_order() -> list[str]:
         return [stage.name for stage in reversed(list(nx.topological_sort(graph))) if stage.name != "dvc.yaml"]
 
 
+def changed(stage: str) -> bool:
+    out = subprocess.run(
+        [sys.executable, "-m", "dvc", "status", "--json", stage], capture_output=True, text=True, check=True
+    ).stdout
+    return bool(json.loads(out or "{}"))
+
+
 def run_stage(stage: str, force: bool) -> dict:
+    ran = force or changed(stage)
     cmd = [sys.executable, "-m", "dvc", "repro", "--single-item", *(["--force"] if force else []), stage]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd)
     _, status, usage = os.wait4(proc.pid, 0)
     return {
         "stage": stage,
+        "ran": ran,
         "wall_s": round(time.perf_counter() - started, 1),
         "peak_rss_gb": round(usage.ru_maxrss / 1024**2, 2),  # Linux reports KiB
         "ok": os.waitstatus_to_exitcode(status) == 0,
     }
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = ["| stage | wall | peak RSS | measured |", "|---|---|---|---|"]
+    lines += [
+        f"| {r['stage']} | {r['wall_s'] / 60:.1f} min | {r['peak_rss_gb']:.2f} GB | {r['date'][:16]} |" for r in rows
+    ]
+    total = sum(r["wall_s"] for r in rows)
+    lines.append(f"| **total** | **{total / 60:.0f} min** | **{max(r['peak_rss_gb'] for r in rows):.2f} GB** | |")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -48,8 +69,17 @@ def main() -> None:
     parser.add_argument("--stages", nargs="*", help="these stages only (default: all, in dependency order)")
     parser.add_argument("--force", action="store_true", help="re-run stages even when DVC finds them unchanged")
     parser.add_argument("--log", default="reports/stage_times.jsonl")
+    parser.add_argument("--table", action="store_true", help="only print the latest run of every stage in the log")
     args = parser.parse_args()
     order = stage_order()
+    if args.table:
+        latest = {}
+        for line in Path(args.log).read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if row["ran"] and row["ok"]:
+                latest[row["stage"]] = row
+        print(markdown([latest[s] for s in order if s in latest]))
+        return
     stages = [s for s in order if s in set(args.stages)] if args.stages else order
     context = {"date": dt.datetime.now().isoformat(timespec="seconds"), "host": platform.node(), "cpus": os.cpu_count()}
     rows = []
@@ -60,11 +90,7 @@ def main() -> None:
             f.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
         if not row["ok"]:
             sys.exit(f"stage {stage} failed; times so far are in {args.log}")
-    print("| stage | wall | peak RSS |\n|---|---|---|")
-    for row in rows:
-        print(f"| {row['stage']} | {row['wall_s'] / 60:.1f} min | {row['peak_rss_gb']:.2f} GB |")
-    total = sum(r["wall_s"] for r in rows)
-    print(f"| **total** | **{total / 60:.1f} min** | **{max(r['peak_rss_gb'] for r in rows):.2f} GB** |")
+    print(markdown([r for r in rows if r["ran"]]))
 
 
 if __name__ == "__main__":
