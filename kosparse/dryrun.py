@@ -52,16 +52,17 @@ def check_sources(collect: dict) -> dict[str, str]:
         if src.get("kind") not in KINDS:
             raise KosparseError(f"collect.sources.{name}.kind = {src.get('kind')!r}: expected one of {KINDS}")
         online = src.get("online") or {}
-        if collect["prefer_online"] and online:
-            if online.get("hf"):
-                config = f" ({online['config']})" if online.get("config") else ""
-                where[name] = f"hf:{online['hf']}{config} {online.get('splits', ['train'])}"
-            elif online.get("url"):
-                where[name] = online["url"]
-            else:
-                raise KosparseError(f"collect.sources.{name}.online names neither `hf` nor `url`")
-        elif src.get("mirror_file"):
+        if online and not (online.get("hf") or online.get("url")):
+            raise KosparseError(f"collect.sources.{name}.online names neither `hf` nor `url`")
+        if online.get("hf"):
+            config = f" ({online['config']})" if online.get("config") else ""
+            home = f"hf:{online['hf']}{config} {online.get('splits', ['train'])}"
+        else:
+            home = online.get("url")
+        if src.get("mirror_file") and not (collect["prefer_online"] and home):
             where[name] = f"mirror {collect['mirror_dir']}/{src['mirror_file']}"
+        elif home:
+            where[name] = home
         else:
             raise KosparseError(f"collect.sources.{name}: neither a mirror_file nor an online home")
     return where
