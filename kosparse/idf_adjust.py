@@ -78,7 +78,7 @@ def query_idf(
     rule: str,
     max_boost: float,
 ) -> tuple[dict, dict]:
-    """Shared IDF per synonym group first, then trend boosts on top (a trend term's group shares the IDF)."""
+    """Shared IDF per synonym group first, then trend boosts on top (only a trend term's own key is boosted)."""
     shared, shared_stats = shared_idf(idf, groups, tok, rule)
     boosted, boost_stats = apply_boosts(shared, {t["term"]: t["boost"] for t in trend_terms}, tok, max_boost)
     changed = sum(boosted[k] != idf[k] for k in idf)

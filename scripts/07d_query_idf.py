@@ -62,7 +62,7 @@ def main() -> None:
     )
 
     # 3. The served folder: same document encoder, new query weights, the idf.json that matches them.
-    set_query_idf(model, table, args.synonyms)
+    set_query_idf(model, table, str(model_dir / "idf.json"))
     with atomic_path(args.out, is_dir=True) as tmp:
         model.save(str(tmp))
         write_json(tmp / "idf.json", table)
