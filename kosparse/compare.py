@@ -1,4 +1,4 @@
-"""v1 vs v2 vs BM25 on the same real held-out queries: the table, the differences, the verdict."""
+"""v1 vs v2 (and v1_distill) vs BM25 on the same real held-out queries: the table, the differences, the verdict."""
 
 from __future__ import annotations
 
@@ -6,15 +6,16 @@ METRICS = ("ndcg@10", "mrr@10", "recall@10", "recall@100")
 
 
 def comparison(bm25: dict, models: dict[str, dict], split: str = "test") -> dict:
-    """{dataset: {metric: {retriever: value, "v2-v1": delta}}} over the datasets every retriever has."""
+    """{dataset: {metric: {retriever: value, "<variant>-v1": delta}}} over the datasets every retriever has."""
     retrievers = {**bm25, **{name: m[name] for name, m in models.items()}}
     datasets = sorted(set.intersection(*(set(r) for r in retrievers.values())))
     table: dict = {}
     for dataset in datasets:
         for metric in METRICS:
             row = {name: r[dataset][split][metric] for name, r in retrievers.items()}
-            if {"v1", "v2"} <= row.keys():
-                row["v2-v1"] = round(row["v2"] - row["v1"], 4)
+            for variant in ("v2", "v1_distill"):
+                if {"v1", variant} <= row.keys():
+                    row[f"{variant}-v1"] = round(row[variant] - row["v1"], 4)
             table.setdefault(dataset, {})[metric] = row
     return table
 
@@ -34,6 +35,19 @@ def verdict(table: dict, threshold: float = 0.02) -> str:
     return f"No clear gain from synthetic data at this size: v2 − v1 = {text} nDCG@10 points."
 
 
+def is_delta(column: str) -> bool:
+    return column.endswith("-v1")
+
+
+def distillation_sentence(table: dict, loss: str, teacher: str) -> str:
+    """One sentence: what distilling from the dense teacher did to v1's nDCG@10."""
+    deltas = {d: rows["ndcg@10"].get("v1_distill-v1") for d, rows in table.items()}
+    if any(v is None for v in deltas.values()):
+        return "v1_distill has not been evaluated on every test set yet."
+    text = ", ".join(f"{d} {v * 100:+.1f}" for d, v in deltas.items())
+    return f"Distillation ({loss} from `{teacher}`, v1's data): v1_distill − v1 = {text} nDCG@10 points."
+
+
 def markdown_table(table: dict, order: list[str]) -> str:
     lines = []
     for dataset, rows in table.items():
@@ -41,7 +55,7 @@ def markdown_table(table: dict, order: list[str]) -> str:
         lines += [f"### {dataset} (test)", "", "| metric | " + " | ".join(columns) + " |"]
         lines.append("|---" * (len(columns) + 1) + "|")
         for metric, row in rows.items():
-            cells = [f"{row[c]:+.4f}" if c == "v2-v1" else f"{row[c]:.4f}" for c in columns]
+            cells = [f"{row[c]:+.4f}" if is_delta(c) else f"{row[c]:.4f}" for c in columns]
             lines.append(f"| {metric} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
@@ -97,7 +111,7 @@ def retrieval_rows(table: dict, order: list[str]) -> list[dict]:
         {"run": f"{dataset} · {name}", **{m: rows[m][name] for m in ("ndcg@10", "mrr@10", "recall@100")}}
         for dataset, rows in table.items()
         for name in order
-        if name in rows["ndcg@10"] and name != "v2-v1"
+        if name in rows["ndcg@10"] and not is_delta(name)
     ]
 
 

@@ -9,7 +9,7 @@ Without network or GPU it
 3. checks each data source (kind, and an online home where it must load online);
 4. builds the LLM backend when it needs no weights (the openai client pool:
    no request is sent) and checks the llama.cpp / transformers settings;
-5. checks the training section as 07_train does before it trains;
+5. checks the training and distillation sections as 07_train does before it trains;
 6. lists every model id that the run will download (not offline, not a path).
 """
 
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from kosparse.distill import check_distill_config
 from kosparse.errors import KosparseError
 from kosparse.io import load_params
 from kosparse.models import OFFLINE
@@ -100,11 +101,13 @@ def dry_run(repo_dir: str | Path, profile: str | None) -> dict:
         params = apply_profile(params, load_profile(profile, repo_dir / "profiles"))
     stages = resolved_stages(repo_dir, params)
     check_train_config(params["train"])
+    check_distill_config(params["distill"])
     models = {
         "tokenizer": params["tokenizer"].get("name"),
         "base encoder": params["base"]["name"],
         "llm": params["llm"]["model"],
         "synonym embeddings": params["synonyms"]["embedding"]["model"],
+        "distillation teacher": params["distill"]["teacher"],
     }
     return {
         "profile": profile or "default",

@@ -4,6 +4,8 @@ Loss: SpladeLoss(SparseMultipleNegativesRankingLoss) — in-batch negatives plus
 mined hard negatives — with the FLOPS regulariser on documents only (the query
 side is a frozen IDF table). The sentence-transformers trainer ramps the
 regulariser weight up quadratically (SpladeRegularizerWeightSchedulerCallback).
+With distillation (kosparse.distill) a teacher-score loss takes the ranking
+loss's place inside the same SpladeLoss.
 """
 
 from __future__ import annotations
@@ -43,23 +45,47 @@ def check_train_config(cfg: dict) -> None:
             raise KosparseError(f"train.{key} = {cfg[key]!r}: must be a non-negative float (write 2.0e-5, not 2e-5)")
 
 
+def training_triples(pairs: list[dict], negatives: dict[str, list[str]], negatives_per_query: int) -> list[dict]:
+    """Each pair's first positive and first n mined negatives; a query without enough mined negatives is skipped."""
+    triples = []
+    for pair in pairs:
+        negs = negatives.get(pair["query_id"], [])[:negatives_per_query]
+        if len(negs) == negatives_per_query:
+            triples.append({
+                "query_id": pair["query_id"],
+                "query": pair["query"],
+                "source": pair["source"],
+                "positive_id": pair["positive_ids"][0],
+                "negative_ids": negs,
+            })  # fmt: skip
+    return triples
+
+
 def training_examples(
-    pairs: list[dict], negatives: dict[str, list[str]], doc_text: dict[str, str], negatives_per_query: int
+    pairs: list[dict],
+    negatives: dict[str, list[str]],
+    doc_text: dict[str, str],
+    negatives_per_query: int,
+    teacher_labels: dict[str, list[float]] | None = None,
+    score_scale: float = 1.0,
 ) -> DatasetDict:
-    """(query, positive, negative_1..n) rows, one dataset per source.
+    """(query, positive, negative_1..n[, label]) rows, one dataset per source.
 
     Batches then come from one source at a time: in-batch negatives stay in
     the same collection, and short passages are not padded to long ones.
-    A query without enough mined negatives is skipped.
+    With teacher labels (distillation) only the scored queries are kept, and
+    `label` holds the teacher's scores for [positive, negative_1..n] times
+    `score_scale`.
     """
     rows: dict[str, list[dict]] = {}
-    for pair in pairs:
-        negs = negatives.get(pair["query_id"], [])[:negatives_per_query]
-        if len(negs) < negatives_per_query:
-            continue
-        row = {"query": pair["query"], "positive": doc_text[pair["positive_ids"][0]]}
-        row.update({f"negative_{i + 1}": doc_text[n] for i, n in enumerate(negs)})
-        rows.setdefault(pair["source"], []).append(row)
+    for t in training_triples(pairs, negatives, negatives_per_query):
+        row = {"query": t["query"], "positive": doc_text[t["positive_id"]]}
+        row.update({f"negative_{i + 1}": doc_text[n] for i, n in enumerate(t["negative_ids"])})
+        if teacher_labels is not None:
+            if t["query_id"] not in teacher_labels:
+                continue
+            row["label"] = [score_scale * s for s in teacher_labels[t["query_id"]]]
+        rows.setdefault(t["source"], []).append(row)
     if not rows:
         raise KosparseError("no training examples: the training pairs are empty or none has mined negatives")
     return DatasetDict({source: Dataset.from_list(source_rows) for source, source_rows in sorted(rows.items())})
@@ -156,11 +182,16 @@ def train(
     seed: int,
     probe_texts: list[str],
     live=None,
+    ranking_loss=None,
 ) -> dict:
-    """Train, keeping the checkpoint with the best validation nDCG@10 (not the lowest loss)."""
+    """Train, keeping the checkpoint with the best validation nDCG@10 (not the lowest loss).
+
+    `ranking_loss` replaces the in-batch-negatives loss (distillation passes
+    SparseMarginMSELoss or SparseDistillKLDivLoss); the FLOPS regulariser stays.
+    """
     loss = SpladeLoss(
         model,
-        loss=SparseMultipleNegativesRankingLoss(model),
+        loss=SparseMultipleNegativesRankingLoss(model) if ranking_loss is None else ranking_loss,
         document_regularizer_weight=cfg["document_regularizer_weight"],
         query_regularizer_weight=None,  # inference-free: the query side is a frozen IDF table
     )

@@ -2,6 +2,9 @@
 
     python -m scripts.07_train v1 --pairs data/collect/pairs_train.jsonl \
         --negatives data/negatives/train.jsonl --out models/v1
+
+With --teacher (stage train_distill: v1's data) the dense teacher's scores are
+the labels and params `distill.loss` replaces the in-batch ranking loss.
 """
 
 import argparse
@@ -15,6 +18,7 @@ from dvclive import Live
 from transformers import set_seed
 
 from kosparse.cli import run
+from kosparse.distill import check_distill_config, distill_loss, teacher_labels
 from kosparse.io import atomic_path, load_params, read_jsonl, write_json
 from kosparse.sparse_model import build_model
 from kosparse.training import check_train_config, probe_documents, retrieval_evaluator, train, training_examples
@@ -31,6 +35,7 @@ def main() -> None:
     parser.add_argument("--collect-dir", default="data/collect")
     parser.add_argument("--base", default="models/base")
     parser.add_argument("--idf", default="data/idf/idf.json")
+    parser.add_argument("--teacher", default=None, help="teacher scores (stage teacher_scores): distil instead")
     parser.add_argument("--out", default=None, help="model folder (default models/<variant>)")
     parser.add_argument("--curves", default=None, help="DVCLive folder (default metrics/train_<variant>)")
     parser.add_argument("--metrics", default=None, help="summary JSON (default metrics/train_<variant>.json)")
@@ -43,15 +48,21 @@ def main() -> None:
 
     # 1. Check every input before any training starts.
     check_train_config(cfg)
+    distill = params["distill"] if args.teacher else None
+    if distill:
+        check_distill_config(distill)
     collect = Path(args.collect_dir)
     documents = read_jsonl(collect / "documents.jsonl")
     doc_text = {d["id"]: d["text"] for d in documents}
     pairs = read_jsonl(args.pairs)
     negatives = {row["query_id"]: row["negative_ids"] for row in read_jsonl(args.negatives)}
-    dataset = training_examples(pairs, negatives, doc_text, cfg["negatives_per_query"])
+    labels = teacher_labels(read_jsonl(args.teacher), negatives, cfg["negatives_per_query"]) if distill else None
+    scale = distill["score_scale"] if distill else 1.0
+    dataset = training_examples(pairs, negatives, doc_text, cfg["negatives_per_query"], labels, scale)
     validation = read_jsonl(collect / "pairs_validation.jsonl")
     set_seed(seed)
     model = build_model(args.base, args.idf, cfg["max_length"])
+    ranking_loss = distill_loss(model, distill) if distill else None
     examples = {source: len(rows) for source, rows in dataset.items()}
     log.info("%s: training examples %s, %d validation queries", args.variant, examples, len(validation))
 
@@ -61,7 +72,7 @@ def main() -> None:
     start = time.perf_counter()
     with atomic_path(out, is_dir=True) as tmp, tempfile.TemporaryDirectory(prefix="kosparse-train-") as work:
         with Live(dir=curves, save_dvc_exp=False, dvcyaml=False) as live:
-            summary = train(model, dataset, evaluator, cfg, work, seed, probe, live)
+            summary = train(model, dataset, evaluator, cfg, work, seed, probe, live, ranking_loss)
         # 3. Save the best checkpoint as a SparseEncoder folder, with the idf.json it was trained with.
         model.save(str(tmp))
         shutil.copyfile(args.idf, tmp / "idf.json")

@@ -1,6 +1,7 @@
-"""Stage 09: compare BM25, v1 and v2 on the same real held-out queries.
+"""Stage 09: compare BM25, v1, v2 and v1_distill on the same real held-out queries.
 
-    python -m scripts.09_compare --bm25 metrics/bm25.json --eval metrics/eval_v1.json metrics/eval_v2.json \
+    python -m scripts.09_compare --bm25 metrics/bm25.json \
+        --eval metrics/eval_v1.json metrics/eval_v2.json metrics/eval_v1_distill.json \
         --synthesize metrics/synthesize.json --mix metrics/mix_v2.json --synonyms metrics/synonyms.json \
         --codeswitch metrics/codeswitch.json --models models/served/v1 models/served/v2 --collect-dir data/collect \
         --out metrics/compare.json --report reports/compare.md --plots-dir reports/compare_plots
@@ -17,6 +18,7 @@ from kosparse.compare import (
     codeswitch_table,
     comparison,
     differing_queries,
+    distillation_sentence,
     markdown_table,
     retrieval_rows,
     verdict,
@@ -50,6 +52,7 @@ def main() -> None:
     parser.add_argument("--mix", default="metrics/mix_v2.json")
     parser.add_argument("--synonyms", default="metrics/synonyms.json")
     parser.add_argument("--codeswitch", default="metrics/codeswitch.json")
+    parser.add_argument("--teacher", default="metrics/teacher.json", help="the teacher_scores stage's metrics")
     parser.add_argument("--models", nargs=2, default=["models/served/v1", "models/served/v2"])
     parser.add_argument("--collect-dir", default="data/collect")
     parser.add_argument("--out", default="metrics/compare.json")
@@ -70,6 +73,9 @@ def main() -> None:
     table = comparison(read_json(args.bm25), models)
     synthesize, mix = read_json(args.synthesize), read_json(args.mix)
     sentence = verdict(table, cfg["gain_threshold"])
+    teacher = read_json(args.teacher)
+    distillation = {"loss": params["distill"]["loss"], "teacher": teacher["teacher"], "triples": teacher["triples"]}
+    distill_sentence = distillation_sentence(table, distillation["loss"], distillation["teacher"])
     synonyms = read_json(args.synonyms)
     dictionaries = {
         name: {"pairs": synonyms[name]["pairs"], "precision": synonyms[name]["precision"]["precision"]}
@@ -91,13 +97,14 @@ def main() -> None:
     write_json(args.out, {
         "test": table,
         "verdict": sentence,
+        "distillation": {**distillation, "verdict": distill_sentence},
         "synthetic": {"model": synthesize["model"], "accepted": synthesize["accepted"],
                       "acceptance_rate": synthesize["acceptance_rate"], **mix},
         "first_hit_changed": {dataset: sum(a[:1] != b[:1] for a, b in zip(v1, v2, strict=True))},
         "dictionaries": dictionaries,
         "codeswitch_ndcg@10": codeswitch,
     })  # fmt: skip
-    order = ["bm25_whitespace", "bm25_kiwi", "v1", "v2", "v2-v1"]
+    order = ["bm25_whitespace", "bm25_kiwi", "v1", "v2", "v2-v1", "v1_distill", "v1_distill-v1"]
     plots = Path(args.plots_dir)
     write_csv(plots / "retrieval.csv", retrieval_rows(table, order))
     write_csv(plots / "synthetic.csv", acceptance_rows(synthesize))
@@ -105,6 +112,8 @@ def main() -> None:
         "# v1 vs v2 vs BM25 (real held-out queries)",
         "",
         f"**Verdict:** {sentence}",
+        "",
+        f"**Distillation:** {distill_sentence} The teacher scored {distillation['triples']:,} training triples.",
         "",
         f"v2 = v1's real pairs + {mix['synthetic_used']} synthetic pairs (ratio {mix['synthetic_ratio']}, "
         f"by kind {mix['synthetic_by_kind']}) from `{synthesize['model']}`.",

@@ -6,6 +6,8 @@ from kosparse.compare import (
     codeswitch_table,
     comparison,
     differing_queries,
+    distillation_sentence,
+    markdown_table,
     retrieval_rows,
     verdict,
 )
@@ -25,6 +27,17 @@ def test_comparison_and_verdict_follow_the_numbers():
     assert verdict(flat).startswith("No clear gain")
     worse = comparison({}, {"v1": {"v1": _result(0.70)}, "v2": {"v2": _result(0.60)}})
     assert verdict(worse).startswith("Synthetic data hurt")
+
+
+def test_the_distilled_variant_gets_its_own_delta_to_v1():
+    models = {"v1": {"v1": _result(0.70)}, "v2": {"v2": _result(0.71)}, "v1_distill": {"v1_distill": _result(0.655)}}
+    table = comparison({}, models)
+    assert table["ko"]["ndcg@10"]["v1_distill-v1"] == -0.045 and table["ko"]["ndcg@10"]["v2-v1"] == 0.01
+    assert distillation_sentence(table, "kl", "gemma") == (
+        "Distillation (kl from `gemma`, v1's data): v1_distill − v1 = ko -4.5 nDCG@10 points."
+    )
+    assert "| ndcg@10 | 0.7000 | 0.6550 | -0.0450 |" in markdown_table(table, ["v1", "v1_distill", "v1_distill-v1"])
+    assert distillation_sentence(comparison({}, {"v1": {"v1": _result(0.7)}}), "kl", "gemma").endswith("yet.")
 
 
 def test_differing_queries_lists_fixes_first():

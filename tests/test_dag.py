@@ -18,7 +18,7 @@ import pytest
 import yaml
 from conftest import REPO, SHARED_DATASETS
 
-V1_SIDE = {"train@v1", "evaluate@v1", "export@v1"}
+V1_SIDE = {"train@v1", "evaluate@v1", "export@v1", "teacher_scores", "train_distill"}
 
 
 def _dvc(repo: Path, *args: str) -> str:
@@ -118,3 +118,8 @@ def test_changing_the_llm_reruns_synthesis_verification_and_their_followers_only
     v2_from_new_synthetic_data = {"mix@v2", "train@v2", "query_idf@v2", "evaluate@v2", "export@v2", "compare"}
     from_new_enhanced_dictionary = {"synonyms_eval", "evaluate_codeswitch"}
     assert rerun == llm_stages | v2_from_new_synthetic_data | from_new_enhanced_dictionary
+
+
+def test_changing_the_distillation_loss_reruns_only_the_distilled_variant(committed_copy):
+    rerun = _rerun_after(committed_copy, "distill.loss", "kl")
+    assert rerun == {"train_distill", "query_idf@v1_distill", "evaluate@v1_distill", "compare"}

@@ -1,5 +1,6 @@
 """The default stages on a small real slice of ../shared/datasets, in a temporary directory:
-collect → idf → BM25 evaluation, then base encoder → hard negatives → train v1 (a few steps) → evaluate v1."""
+collect → idf → BM25 evaluation, then base encoder → hard negatives → train v1 (a few steps) → evaluate v1,
+and teacher scores → a distilled v1."""
 
 import json
 import subprocess
@@ -154,6 +155,25 @@ def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
     assert ev["sparsity"]["doc_active_dims_mean"] > 0 and ev["sparsity"]["query_active_dims_mean"] > 0
     assert 0.0 <= ev["korean_quality"]["particle_ending_weight_share"] <= 1.0
     assert "| 1 |" in (tmp_path / "t.md").read_text(encoding="utf-8")
+
+    # distillation: the teacher scores a seeded subset of the triples, training reads them as labels
+    distill = yaml.safe_load(p.read_text(encoding="utf-8"))
+    distill["distill"].update(max_triples=16, max_length=128)
+    p3 = tmp_path / "distill.yaml"
+    p3.write_text(yaml.safe_dump(distill, allow_unicode=True), encoding="utf-8")
+    teacher_file = d / "teacher.jsonl"
+    _stage(
+        "scripts.07e_teacher_scores", "--params", str(p3), "--pairs", str(d / "collect/pairs_train.jsonl"),
+        "--negatives", str(d / "neg.jsonl"), "--collect-dir", str(d / "collect"), "--out", str(teacher_file),
+        "--metrics", str(m / "teacher.json"),
+    )  # fmt: skip
+    scored = [json.loads(line) for line in teacher_file.read_text(encoding="utf-8").splitlines()]
+    teacher = json.loads((m / "teacher.json").read_text(encoding="utf-8"))
+    assert len(scored) == teacher["triples"] == 16 and teacher["positive_above_every_negative"] > 0.5
+    _stage(*_train_args("v1_distill", p3, d, tmp_path / "models", m), "--teacher", str(teacher_file))
+    summary = json.loads((m / "train_v1_distill.json").read_text(encoding="utf-8"))
+    assert summary["steps"] == 4 and sum(summary["examples"].values()) == 16, "only the scored triples train"
+    assert (tmp_path / "models/v1_distill/modules.json").is_file()
 
     # a collapsing run (huge FLOPS weight) stops with one clear error and leaves no model folder
     collapse = yaml.safe_load(p.read_text(encoding="utf-8"))

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import TINY_PAIRS
+from conftest import TINY_PAIRS, TRAIN_CFG
 
 from kosparse.errors import KosparseError
 from kosparse.retrieval import SparseRetriever, evaluate_retriever
@@ -15,23 +15,6 @@ from kosparse.training import (
     train,
     training_examples,
 )
-
-TRAIN_CFG = {
-    "max_length": 64, "batch_size": 4, "negatives_per_query": 1, "max_steps": 4, "learning_rate": 1.0e-4,
-    "warmup_ratio": 0.1, "document_regularizer_weight": 1.0e-3, "regularizer_warmup_ratio": 0.5, "eval_steps": 2,
-    "eval_batch_size": 8, "probe_steps": 2, "probe_documents": 4, "collapse_min_active_dims": 1.0, "bf16": False,
-}  # fmt: skip
-
-
-@pytest.fixture
-def tiny_data():
-    documents = [{"id": f"d{i}", "text": d, "source": "en"} for i, (_, d) in enumerate(TINY_PAIRS)]
-    pairs = [
-        {"query_id": f"q{i}", "query": q, "positive_ids": [f"d{i}"], "source": "en"}
-        for i, (q, _) in enumerate(TINY_PAIRS)
-    ]
-    negatives = {f"q{i}": [f"d{(i + 1) % len(TINY_PAIRS)}"] for i in range(len(TINY_PAIRS))}
-    return documents, pairs, negatives
 
 
 def test_query_side_is_the_idf_table_looked_up_like_opensearch(splade_tiny, splade_tiny_idf):
