@@ -109,11 +109,11 @@ def main() -> None:
     write_csv(plots / "retrieval.csv", retrieval_rows(table, order))
     write_csv(plots / "synthetic.csv", acceptance_rows(synthesize))
     lines = [
-        "# v1 vs v2 vs BM25 (real held-out queries)",
+        "# v1 vs v2 (and v1_distill) vs BM25 (real held-out queries)",
         "",
         f"**Verdict:** {sentence}",
         "",
-        f"**Distillation:** {distill_sentence} The teacher scored {distillation['triples']:,} training triples.",
+        f"**{distill_sentence}** The teacher scored {distillation['triples']:,} training triples.",
         "",
         f"v2 = v1's real pairs + {mix['synthetic_used']} synthetic pairs (ratio {mix['synthetic_ratio']}, "
         f"by kind {mix['synthetic_by_kind']}) from `{synthesize['model']}`.",
