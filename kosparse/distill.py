@@ -1,8 +1,9 @@
 """Distillation from a dense teacher: teacher scores for the training triples, and the loss that uses them.
 
-The teacher (EmbeddingGemma by default) scores every (query, positive,
-negative_1..n) row the trainer can draw, once, in its own stage; training then
-reads the scores as labels. Cosine scores are multiplied by
+The teacher (EmbeddingGemma by default) scores the (query, positive,
+negative_1..n) rows the trainer draws from (all of them, or a seeded subset of
+`distill.max_triples`), once, in its own stage; training then reads the scores
+as labels and uses only the scored rows. Cosine scores are multiplied by
 `distill.score_scale` so that their margins are on the scale of the student's
 dot products (IDF × log-saturated weights, tens of points), which both losses
 compare against.
