@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 from sentence_transformers.sparse_encoder.losses import SparseDistillKLDivLoss, SparseMarginMSELoss
 
 from kosparse.errors import KosparseError
-from kosparse.models import resolve
 
 LOSSES = ("margin_mse", "kl")
 
@@ -43,19 +41,6 @@ def sample_triples(triples: Sequence[dict], max_triples: int, seed: int) -> list
     if len(triples) <= max_triples:
         return sorted(triples, key=lambda t: t["query_id"])
     return sorted(random.Random(seed).sample(list(triples), max_triples), key=lambda t: t["query_id"])
-
-
-def load_teacher(model_id: str, device: str | None = None):
-    """The dense teacher by id (offline registry, hub) or path: a sentence-transformers folder, or one clear error."""
-    from sentence_transformers import SentenceTransformer
-
-    try:
-        path = resolve(model_id)
-    except KosparseError as e:
-        raise KosparseError(f"distill.teacher: {e}") from None
-    if not (Path(path) / "modules.json").is_file():
-        raise KosparseError(f"distill.teacher = {model_id!r}: {path} is not a sentence-transformers folder")
-    return SentenceTransformer(str(path), device=device)
 
 
 def teacher_scores(model, triples: Sequence[dict], doc_text: dict[str, str], batch_size: int) -> list[dict]:

@@ -82,6 +82,19 @@ def resolve(model_id: str, cache_dir: str | Path | None = None) -> Path:
     return _from_hub(model_id, cache)
 
 
+def load_sentence_transformer(model_id: str, param: str, device: str | None = None):
+    """A sentence-transformers model by id or path; `param` (the params key that named it) heads any error."""
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        path = resolve(model_id)
+    except KosparseError as e:
+        raise KosparseError(f"{param}: {e}") from None
+    if not (Path(path) / "modules.json").is_file():
+        raise KosparseError(f"{param} = {model_id!r}: {path} is not a sentence-transformers folder")
+    return SentenceTransformer(str(path), device=device)
+
+
 def _assemble(model_id: str, spec: OfflineModel, cache: Path) -> Path:
     target = cache / spec.filename
     if target.exists():

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kosparse.errors import InputError, KosparseError
+from kosparse.errors import InputError
 
 _PAREN = re.compile(r"\([^)]*\)")
 _ARTICLE = re.compile(r"^(?:to|a|an|the)\s+")
@@ -212,21 +212,6 @@ def _all_term_tags(tokens) -> bool:
 
 
 # ---------------------------------------------------------------- embeddings
-
-
-def load_embedder(model_id: str):
-    """A sentence-transformers model by id (offline registry, hub) or path; one clear error otherwise."""
-    from sentence_transformers import SentenceTransformer
-
-    from kosparse.models import resolve
-
-    try:
-        path = resolve(model_id)
-    except KosparseError as e:
-        raise KosparseError(f"synonyms.embedding.model: {e}") from None
-    if not (Path(path) / "modules.json").is_file():
-        raise KosparseError(f"synonyms.embedding.model = {model_id!r}: {path} is not a sentence-transformers folder")
-    return SentenceTransformer(str(path), device="cpu")
 
 
 def embed(model, terms: Sequence[str], batch_size: int = 64) -> dict[str, np.ndarray]:

@@ -16,6 +16,7 @@ from kiwipiepy import Kiwi
 
 from kosparse.cli import run
 from kosparse.io import load_params, read_jsonl, write_json
+from kosparse.models import load_sentence_transformer
 from kosparse.synonyms import (
     build_dictionary,
     corpus_terms,
@@ -23,7 +24,6 @@ from kosparse.synonyms import (
     frequent,
     gloss_pairs,
     load_curated,
-    load_embedder,
     mutual_top_k,
     similarity,
     source_counts,
@@ -46,7 +46,7 @@ def main() -> None:
     # 1. Inputs; the curated file first, so a malformed line fails before any slow step.
     curated = load_curated(args.curated)
     texts = [d["text"] for d in read_jsonl(args.documents)]
-    embedder = load_embedder(cfg["embedding"]["model"])
+    embedder = load_sentence_transformer(cfg["embedding"]["model"], "synonyms.embedding.model", device="cpu")
 
     # 2. Kiwi: corpus terms (nouns, English words/phrases) and bracket glosses.
     kiwi = Kiwi(num_workers=2)

@@ -20,7 +20,7 @@ from kosparse.answer_cache import cached_answers
 from kosparse.cli import run
 from kosparse.io import load_params, read_json, read_jsonl, write_json
 from kosparse.llm import Sampling, peak_memory
-from kosparse.models import cache_root
+from kosparse.models import cache_root, load_sentence_transformer
 from kosparse.synonym_prompts import DISCOVER_KO, VERIFY
 from kosparse.synonym_verify import answers_by_term, clean_equivalent, matches, plan, tally
 from kosparse.synonyms import (
@@ -29,7 +29,6 @@ from kosparse.synonyms import (
     corpus_terms,
     embed,
     frequent,
-    load_embedder,
     paired_terms,
     similarity,
     source_counts,
@@ -95,7 +94,7 @@ def main() -> None:
         if name != VERIFY.name
     }
     vectors = embed(
-        load_embedder(cfg["embedding"]["model"]),
+        load_sentence_transformer(cfg["embedding"]["model"], "synonyms.embedding.model", device="cpu"),
         [t for p in to_verify for t in (p["ko"], p["en"])]
         + [t for t in translations.values() if t]
         + [t for (_, term), values in proposals.items() for t in (term, *values) if t],

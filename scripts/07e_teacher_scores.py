@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from kosparse.cli import run
-from kosparse.distill import check_distill_config, load_teacher, sample_triples, teacher_scores
+from kosparse.distill import check_distill_config, sample_triples, teacher_scores
 from kosparse.io import load_params, read_jsonl, write_json, write_jsonl
+from kosparse.models import load_sentence_transformer
 from kosparse.training import training_triples
 
 log = logging.getLogger("07e_teacher_scores")
@@ -41,7 +42,7 @@ def main() -> None:
 
     # 2. The teacher encodes each distinct query and document once; cosine per candidate.
     start = time.perf_counter()
-    teacher = load_teacher(cfg["teacher"])
+    teacher = load_sentence_transformer(cfg["teacher"], "distill.teacher")
     teacher.max_seq_length = cfg["max_length"]
     rows = teacher_scores(teacher, triples, doc_text, cfg["batch_size"])
     seconds = time.perf_counter() - start

@@ -5,12 +5,12 @@ from conftest import TINY_PAIRS, TRAIN_CFG
 from kosparse.distill import (
     check_distill_config,
     distill_loss,
-    load_teacher,
     sample_triples,
     teacher_labels,
     teacher_scores,
 )
 from kosparse.errors import KosparseError
+from kosparse.models import load_sentence_transformer
 from kosparse.sparse_model import build_model
 from kosparse.training import retrieval_evaluator, train, training_examples, training_triples
 
@@ -23,7 +23,7 @@ DISTILL_CFG = {
 def test_the_teacher_scores_every_positive_above_its_unrelated_negative(tiny_data):
     documents, pairs, negatives = tiny_data
     triples = training_triples(pairs, negatives, 1)
-    teacher = load_teacher("google/embeddinggemma-300m", device="cpu")
+    teacher = load_sentence_transformer("google/embeddinggemma-300m", "distill.teacher", device="cpu")
     rows = teacher_scores(teacher, triples, {d["id"]: d["text"] for d in documents}, batch_size=3)
     assert [r["query_id"] for r in rows] == sorted(p["query_id"] for p in pairs)
     assert all(len(r["scores"]) == 2 and -1.0 <= min(r["scores"]) <= max(r["scores"]) <= 1.0 for r in rows)
@@ -66,6 +66,11 @@ def test_the_scored_subset_is_seeded_and_in_query_order(tiny_data):
 def test_bad_distill_settings_are_rejected(key, value):
     with pytest.raises(KosparseError, match=rf"distill\.{key} = "):
         check_distill_config({**DISTILL_CFG, key: value})
+
+
+def test_a_teacher_that_is_not_a_sentence_transformers_folder_is_named_in_the_error(splade_tiny):
+    with pytest.raises(KosparseError, match=r"distill\.teacher = .* is not a sentence-transformers folder"):
+        load_sentence_transformer(str(splade_tiny), "distill.teacher")
 
 
 @pytest.mark.parametrize("loss", ["margin_mse", "kl"])

@@ -9,6 +9,7 @@ import yaml
 from conftest import KORQUAD, REPO
 
 from kosparse.errors import InputError
+from kosparse.models import load_sentence_transformer
 from kosparse.synonyms import (
     build_dictionary,
     clean_en,
@@ -18,7 +19,6 @@ from kosparse.synonyms import (
     embed,
     gloss_pairs,
     load_curated,
-    load_embedder,
     mutual_top_k,
     normalize_en,
 )
@@ -46,7 +46,7 @@ def kiwi():
 
 @pytest.fixture(scope="module")
 def gemma():
-    return load_embedder("google/embeddinggemma-300m")
+    return load_sentence_transformer("google/embeddinggemma-300m", "synonyms.embedding.model", device="cpu")
 
 
 def test_curated_file_loads_and_a_malformed_line_names_itself(tmp_path):
