@@ -20,7 +20,7 @@ from transformers import set_seed
 from kosparse.cli import run
 from kosparse.distill import check_distill_config, distill_loss, teacher_labels
 from kosparse.io import atomic_path, load_params, read_jsonl, write_json
-from kosparse.sparse_model import build_model
+from kosparse.sparse_model import build_model, save_encoder
 from kosparse.training import check_train_config, probe_documents, retrieval_evaluator, train, training_examples
 
 log = logging.getLogger("07_train")
@@ -74,7 +74,7 @@ def main() -> None:
         with Live(dir=curves, save_dvc_exp=False, dvcyaml=False) as live:
             summary = train(model, dataset, evaluator, cfg, work, seed, probe, live, ranking_loss)
         # 3. Save the best checkpoint as a SparseEncoder folder, with the idf.json it was trained with.
-        model.save(str(tmp))
+        save_encoder(model, tmp)
         shutil.copyfile(args.idf, tmp / "idf.json")
     summary.update(variant=args.variant, examples=examples, seconds=round(time.perf_counter() - start, 1))
     write_json(summary_path, summary)

@@ -18,6 +18,7 @@ from kosparse.cli import run
 from kosparse.errors import KosparseError
 from kosparse.idf_adjust import query_idf, set_query_idf
 from kosparse.io import atomic_path, load_params, read_json, write_json
+from kosparse.sparse_model import save_encoder
 
 log = logging.getLogger("07d_query_idf")
 
@@ -64,7 +65,7 @@ def main() -> None:
     # 3. The served folder: same document encoder, new query weights, the idf.json that matches them.
     set_query_idf(model, table, str(model_dir / "idf.json"))
     with atomic_path(args.out, is_dir=True) as tmp:
-        model.save(str(tmp))
+        save_encoder(model, tmp)
         write_json(tmp / "idf.json", table)
     write_json(
         args.metrics,

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 import torch
 from conftest import TINY_PAIRS, TRAIN_CFG
+from sentence_transformers import SparseEncoder
 
 from kosparse.errors import KosparseError
 from kosparse.retrieval import SparseRetriever, evaluate_retriever
-from kosparse.sparse_model import build_model
+from kosparse.sparse_model import build_model, drop_section, save_encoder
 from kosparse.training import (
     CollapseError,
     check_train_config,
@@ -79,6 +80,22 @@ def test_training_steps_change_the_document_side_and_keep_the_best_checkpoint(
     assert not torch.allclose(before, after)
     assert torch.equal(query_before, query_after), "the IDF query side is frozen"
     assert [s for s, _ in summary["probe_active_dims"]] == [2, 4]
+
+    save_encoder(model, tmp_path / "saved")
+    card = (tmp_path / "saved" / "README.md").read_text(encoding="utf-8")
+    assert "### Training Logs" in card and "### Framework Versions" in card
+    assert "### Training Time" not in card, "wall-clock lines would make equal weights save to different bytes"
+    reloaded = SparseEncoder(str(tmp_path / "saved"))
+    reencoded = reloaded.encode_document([documents[0]["text"]], convert_to_tensor=True, convert_to_sparse_tensor=False)
+    assert torch.equal(reencoded, after)
+
+
+def test_drop_section_removes_one_heading_and_its_body_only():
+    head, versions = "# Card\n### Training Logs\nrows\n", "### Framework Versions\n- torch\n"
+    card = head + "### Training Time\n- **Total**: 1.2 minutes\n\n" + versions
+    assert drop_section(card, "### Training Time") == head + versions
+    assert drop_section(card, "### Absent") == card
+    assert drop_section("x\n### Training Time\n- 3 minutes\n", "### Training Time") == "x\n"
 
 
 def test_collapse_guard_stops_training_when_documents_go_all_zero(splade_tiny, splade_tiny_idf, tiny_data, tmp_path):
