@@ -22,7 +22,7 @@ import numpy as np
 from scipy import sparse
 
 from kosparse.idf_adjust import term_keys
-from kosparse.retrieval import to_csr, top_k_hits
+from kosparse.retrieval import document_matrix, to_csr, top_k_hits
 
 NOUN_TAGS = frozenset({"NNG", "NNP"})
 
@@ -142,10 +142,7 @@ class EncodedSparseRetriever:
     def index(self, texts: Sequence[str]) -> None:
         key = (len(texts), texts[0], texts[-1])
         if key not in self.encoded:
-            tensor = self.model.encode_document(
-                list(texts), batch_size=self.batch_size, convert_to_sparse_tensor=True, show_progress_bar=True
-            )
-            self.encoded[key] = to_csr(tensor)
+            self.encoded[key] = document_matrix(self.model, texts, self.batch_size)
         self.docs = self.expand(self.encoded[key], texts) if self.expand else self.encoded[key]
 
     def search(self, queries: Sequence[str], k: int) -> list:

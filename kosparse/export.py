@@ -35,7 +35,7 @@ import torch
 from scipy import sparse
 
 from kosparse.errors import KosparseError
-from kosparse.retrieval import SparseRetriever, evaluate_retriever, to_csr
+from kosparse.retrieval import SparseRetriever, document_matrix, evaluate_retriever
 from kosparse.sparse_model import idf_weights
 
 DOCUMENT_ZIP = "document_encoder.zip"
@@ -488,12 +488,10 @@ class PrecomputedRetriever(SparseRetriever):
 
 def encode_documents(variant: Variant, texts: Sequence[str], batch_size: int) -> sparse.csr_matrix:
     """Document vectors as the exported encoder gives them: SparseEncoder's, special tokens zeroed."""
-    encoded = variant.encoder.encode_document(
-        list(texts), batch_size=batch_size, convert_to_sparse_tensor=True, show_progress_bar=True
-    )
+    encoded = document_matrix(variant.encoder, texts, batch_size)
     keep = np.ones(encoded.shape[1])
     keep[variant.special_ids] = 0.0
-    matrix = (to_csr(encoded) @ sparse.diags(keep)).tocsr()
+    matrix = (encoded @ sparse.diags(keep)).tocsr()
     matrix.eliminate_zeros()
     return matrix
 

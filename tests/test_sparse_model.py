@@ -7,7 +7,7 @@ from conftest import TINY_PAIRS, TRAIN_CFG
 from sentence_transformers import SparseEncoder
 
 from kosparse.errors import KosparseError
-from kosparse.retrieval import SparseRetriever, evaluate_retriever
+from kosparse.retrieval import SparseRetriever, document_matrix, evaluate_retriever, to_csr
 from kosparse.sparse_model import build_model, drop_section, save_encoder
 from kosparse.training import (
     CollapseError,
@@ -135,3 +135,15 @@ def test_unreachable_base_model_id_offline_is_one_clear_error(monkeypatch, splad
     tok = AutoTokenizer.from_pretrained(splade_tiny)
     with pytest.raises(KosparseError, match=r"base.name = 'klue/bert-base': could not load a masked-LM"):
         load_pretrained_mlm("klue/bert-base", tok)
+
+
+def test_document_matrix_equals_one_encode_call_over_every_text(splade_tiny, splade_tiny_idf, tiny_data):
+    documents, _, _ = tiny_data
+    model = build_model(splade_tiny, splade_tiny_idf, 64)
+    # Full texts, prefixes of equal length (ties in the length order) and a batch size that leaves a remainder.
+    texts = [d["text"] for d in documents] + [d["text"][:24] for d in documents] + [d["text"][-30:] for d in documents]
+    expected = to_csr(model.encode_document(texts, batch_size=5, convert_to_sparse_tensor=True))
+    got = document_matrix(model, texts, 5)
+    assert got.shape == expected.shape == (len(texts), len(model.tokenizer))
+    assert np.array_equal(got.indptr, expected.indptr) and np.array_equal(got.indices, expected.indices)
+    assert np.array_equal(got.data, expected.data), "vectors must not change with the batching"
