@@ -20,7 +20,7 @@ from kosparse.errors import KosparseError
 from kosparse.idf import decoded_keys
 from kosparse.inspect_model import heaviest, matched_tokens, search
 from kosparse.io import read_jsonl
-from kosparse.retrieval import to_csr
+from kosparse.retrieval import document_matrix, to_csr
 
 
 def show_tokens(label: str, tokens: list[tuple[str, float]]) -> None:
@@ -74,8 +74,7 @@ def main() -> None:
             matrix = sparse.load_npz(cache).tocsr()
         else:
             start = time.perf_counter()
-            encoded = model.encode_document([d["text"] for d in documents], convert_to_sparse_tensor=True)
-            matrix = to_csr(encoded)
+            matrix = document_matrix(model, [d["text"] for d in documents], batch_size=32)
             print(f"encoded {len(documents)} documents in {time.perf_counter() - start:.0f} s")
             if cache:
                 cache.parent.mkdir(parents=True, exist_ok=True)
