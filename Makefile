@@ -5,6 +5,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Stage commands call `python`: put the venv first so dvc runs them there.
 export PATH := $(abspath $(BIN)):$(PATH)
+# llama-cpp-python compiles from source. On x86-64 it is built for AVX2 without llama.cpp's default
+# -march=native: that enables AMX tiles, which some VMs advertise and then fault on (SIGILL in tileloadd).
+# The wheel is kept under its build flags' name, so a cached native build is never picked up instead.
+LLAMA_VERSION := 0.3.36
+LLAMA_CMAKE   := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+LLAMA_WHEELS  := $(HOME)/.cache/kosparse/wheels/llama-cpp-python-$(LLAMA_VERSION)-x86_64-avx2
 
 .DEFAULT_GOAL := help
 .PHONY: help setup models repro plots test bench lint clean profile
@@ -16,8 +22,14 @@ setup: $(STAMP)  ## create .venv (Python 3.11) and install pinned requirements (
 
 $(STAMP): requirements.txt constraints.txt
 	@test -x $(BIN)/python || { echo "setup: creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@if [ "$$(uname -m)" = x86_64 ] && ! ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+		echo "setup: building llama-cpp-python $(LLAMA_VERSION) for AVX2 (≈ 6 min on 2 cores, once)"; \
+		CMAKE_ARGS="$(LLAMA_CMAKE)" $(BIN)/python -m pip wheel --quiet --disable-pip-version-check --no-cache-dir \
+			--no-deps llama-cpp-python==$(LLAMA_VERSION) -w $(LLAMA_WHEELS); \
+	fi
 	@echo "setup: installing requirements.txt with constraints.txt (torch pinned to the CPU build)"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt \
+		--find-links $(LLAMA_WHEELS)
 	@touch $(STAMP)
 	@echo "setup: done ($$($(BIN)/python --version), torch $$($(BIN)/python -c 'import torch; print(torch.__version__)'))"
 

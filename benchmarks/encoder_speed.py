@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 import torch
-from sentence_transformers import SparseEncoder
 
 from kosparse.analyzers import KiwiAnalyzer
 from kosparse.cli import run
 from kosparse.io import load_params, read_jsonl
+from kosparse.sparse_model import load_encoder
 
 
 def best_of(repeats: int, fn) -> float:
@@ -37,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     params = load_params()
     batch = params["evaluate"]["batch_size"]
-    model = SparseEncoder(args.model)
+    model = load_encoder(args.model)
     collect = Path(args.collect_dir)
     texts = [d["text"] for d in read_jsonl(collect / "documents.jsonl")][: args.docs]
     queries = [p["query"] for p in read_jsonl(collect / "pairs_test.jsonl")]

@@ -16,6 +16,9 @@ def comparison(bm25: dict, models: dict[str, dict], split: str = "test") -> dict
             for variant in ("v2", "v1_distill"):
                 if {"v1", variant} <= row.keys():
                     row[f"{variant}-v1"] = round(row[variant] - row["v1"], 4)
+            if "bm25_tokens" in row:  # the lexical floor: BM25 over the encoder's own tokens
+                for variant in models:
+                    row[f"{variant}-floor"] = round(row[variant] - row["bm25_tokens"], 4)
             table.setdefault(dataset, {})[metric] = row
     return table
 
@@ -36,7 +39,30 @@ def verdict(table: dict, threshold: float = 0.02) -> str:
 
 
 def is_delta(column: str) -> bool:
-    return column.endswith("-v1")
+    return column.endswith(("-v1", "-floor"))
+
+
+def floor_sentence(table: dict, variants: list[str]) -> str:
+    """One sentence: does every variant beat BM25 over its own tokens on every test set (nDCG@10)?"""
+    rows = {d: r["ndcg@10"] for d, r in table.items() if "bm25_tokens" in r["ndcg@10"]}
+    if not rows:
+        return "BM25 over the encoder's tokens has not been evaluated yet."
+    below = [f"{v} on {d} ({row[v] - row['bm25_tokens']:+.4f})" for d, row in rows.items() for v in variants
+             if v in row and row[v] < row["bm25_tokens"]]  # fmt: skip
+    if below:
+        return "Below the lexical floor (BM25 over the encoder's tokens): " + ", ".join(below) + "."
+    return "Every variant is at or above the lexical floor (BM25 over the encoder's tokens) on every test set."
+
+
+def sparsity_markdown(models: dict[str, dict]) -> str:
+    """Mean active tokens per document and query for each variant: the index size OpenSearch users ask about."""
+    lines = ["### Vector sizes", "", "| variant | document active tokens (mean) | query active tokens (mean) |",
+             "|---|---|---|"]  # fmt: skip
+    for name, result in models.items():
+        s = result.get("sparsity", {})
+        lines.append(f"| {name} | {s.get('doc_active_dims_mean', float('nan')):.1f} | "
+                     f"{s.get('query_active_dims_mean', float('nan')):.1f} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 def distillation_sentence(table: dict, loss: str, teacher: str) -> str:
@@ -73,8 +99,13 @@ def differing_queries(
         hit1, hit2 = bool(top1 and top1[0] in positives), bool(top2 and top2[0] in positives)
         out.append({"query": query["query"], "positives": sorted(positives), "v1": top1[:3], "v2": top2[:3],
                     "v1_correct": hit1, "v2_correct": hit2})  # fmt: skip
-    out.sort(key=lambda r: (r["v1_correct"] == r["v2_correct"], not r["v2_correct"], r["query"]))
-    return out[:limit]
+    # As many v2 losses as wins (when there are), so the sample does not argue for either model.
+    wins = sorted((r for r in out if r["v2_correct"] and not r["v1_correct"]), key=lambda r: r["query"])
+    losses = sorted((r for r in out if r["v1_correct"] and not r["v2_correct"]), key=lambda r: r["query"])
+    rest = sorted((r for r in out if r["v1_correct"] == r["v2_correct"]), key=lambda r: r["query"])
+    half = limit // 2
+    shown = wins[: max(half, limit - len(losses))] + losses[: max(half, limit - len(wins))]
+    return (shown + rest)[:limit]
 
 
 def codeswitch_table(codeswitch: dict, metric: str = "ndcg@10") -> dict:

@@ -34,9 +34,10 @@ import tokenizers
 import torch
 from scipy import sparse
 
+from kosparse.anchor import BM25AnchoredPooling
 from kosparse.errors import KosparseError
 from kosparse.retrieval import SparseRetriever, document_matrix, evaluate_retriever
-from kosparse.sparse_model import idf_weights
+from kosparse.sparse_model import idf_weights, load_encoder
 
 DOCUMENT_ZIP = "document_encoder.zip"
 TOKENIZER_ZIP = "query_tokenizer.zip"
@@ -57,6 +58,7 @@ class Variant:
 
     encoder: object  # SparseEncoder
     mlm: torch.nn.Module  # the document route's masked-LM
+    pooling: torch.nn.Module  # the document route's BM25AnchoredPooling
     max_length: int  # document tokens the encoder sees, special tokens included
     document_tokenizer: tokenizers.Tokenizer  # truncation set to max_length
     query_tokenizer: tokenizers.Tokenizer  # truncation keeps as many query tokens as the project keeps
@@ -102,9 +104,8 @@ def idf_key_report(tok: tokenizers.Tokenizer, idf: dict[str, float], special_ids
 
 def load_variant(folder: str | Path) -> Variant:
     """Load a trained variant and refuse one OpenSearch could not serve faithfully."""
-    from sentence_transformers import SparseEncoder
     from sentence_transformers.base.modules.transformer import Transformer
-    from sentence_transformers.sparse_encoder.modules import SparseStaticEmbedding, SpladePooling
+    from sentence_transformers.sparse_encoder.modules import SparseStaticEmbedding
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -121,7 +122,7 @@ def load_variant(folder: str | Path) -> Variant:
     if not idf_path.is_file():
         raise KosparseError(f"{idf_path}: not found (train and query_idf save the idf.json of the query side here)")
 
-    encoder = SparseEncoder(str(folder), device="cpu")
+    encoder = load_encoder(folder, device="cpu")  # traced on the CPU: OpenSearch's ML nodes load it there
     router = encoder[0]
     query, document = list(router.sub_modules["query"]), list(router.sub_modules["document"])
     shapes_ok = (
@@ -130,13 +131,12 @@ def load_variant(folder: str | Path) -> Variant:
         and len(document) == 2
         and isinstance(document[0], Transformer)
         and document[0].transformer_task == "fill-mask"
-        and isinstance(document[1], SpladePooling)
-        and (document[1].pooling_strategy, document[1].activation_function) == ("max", "relu")
+        and isinstance(document[1], BM25AnchoredPooling)
     )
     if not shapes_ok:
         raise KosparseError(
             f"{folder}: expected query [SparseStaticEmbedding] and document [Transformer(fill-mask), "
-            f"SpladePooling(max, relu)], found query {query} and document {document}"
+            f"BM25AnchoredPooling], found query {query} and document {document}"
         )
     transformer, static = document[0], query[0]
     tok = transformer.tokenizer
@@ -166,6 +166,7 @@ def load_variant(folder: str | Path) -> Variant:
     return Variant(
         encoder=encoder,
         mlm=transformer.auto_model,
+        pooling=document[1],
         max_length=transformer.max_seq_length,
         document_tokenizer=document_tokenizer,
         query_tokenizer=query_tokenizer,
@@ -177,25 +178,22 @@ def load_variant(folder: str | Path) -> Variant:
 
 
 class OpenSearchDocumentEncoder(torch.nn.Module):
-    """SpladePooling(max, relu) over the masked-LM logits, with special-token weights set to zero.
+    """The whole document side in one module: masked-LM logits → BM25AnchoredPooling.
 
-    OpenSearch drops special tokens anyway (they decode to ""), and queries
-    never weigh them, so zeroing them changes no score; it keeps them out of
-    `sparse_vector` fields, which store ids.
+    The pooling computes the BM25 part from `input_ids` / `attention_mask` and
+    never weighs special tokens (OpenSearch drops them anyway: they decode to
+    ""), so the trace needs nothing but what DJL passes it.
     """
 
-    def __init__(self, mlm: torch.nn.Module, special_ids: Sequence[int]):
+    def __init__(self, mlm: torch.nn.Module, pooling: torch.nn.Module):
         super().__init__()
-        self.mlm = mlm
-        keep = torch.ones(mlm.config.vocab_size)
-        keep[list(special_ids)] = 0.0
-        self.register_buffer("keep", keep)
+        self.mlm, self.pooling = mlm, pooling
 
     def forward(self, features: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        mask = features["attention_mask"]
-        logits = self.mlm(input_ids=features["input_ids"], attention_mask=mask)[0]
-        weights = torch.log1p(torch.relu(logits * mask.unsqueeze(-1).to(logits.dtype)))
-        return {"output": weights.max(dim=1).values * self.keep}
+        ids, mask = features["input_ids"], features["attention_mask"]
+        logits = self.mlm(input_ids=ids, attention_mask=mask)[0]
+        pooled = self.pooling({"token_embeddings": logits, "input_ids": ids, "attention_mask": mask})
+        return {"output": pooled["sentence_embedding"]}
 
 
 def encode_batch(tok: tokenizers.Tokenizer, texts: Sequence[str]) -> dict[str, torch.Tensor]:
@@ -218,7 +216,7 @@ def trace_document_encoder(variant: Variant, example_text: str) -> bytes:
     """
     mlm = copy.deepcopy(variant.mlm).eval()
     mlm.set_attn_implementation("eager")
-    module = OpenSearchDocumentEncoder(mlm, variant.special_ids).eval()
+    module = OpenSearchDocumentEncoder(mlm, copy.deepcopy(variant.pooling)).eval()
     example = encode_batch(variant.document_tokenizer, [example_text, example_text.split()[0]])
     if len(set(example["attention_mask"].sum(dim=1).tolist())) < 2:
         raise KosparseError(f"tracing needs an example document longer than one word, got {example_text!r}")

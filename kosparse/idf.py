@@ -2,33 +2,51 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 from tqdm import tqdm
 from transformers import PreTrainedTokenizerFast
 
+from kosparse.tokenizer import document_token_ids, weighable_token_ids
+
 
 def document_frequencies(tok: PreTrainedTokenizerFast, texts: Sequence[str], batch_size: int = 1024) -> np.ndarray:
-    """Number of documents containing each token id (whole documents, no truncation).
-
-    Uses the Rust tokenizer's batch encoder (multi-threaded) and counts unique
-    (document, token) pairs with numpy instead of a Python loop per token.
-    """
-    backend = copy.deepcopy(tok.backend_tokenizer)
-    backend.no_truncation()
-    backend.no_padding()
-    vocab_size = backend.get_vocab_size(with_added_tokens=True)
+    """Number of documents containing each token id, within the encoder's window (`document_token_ids`)."""
+    vocab_size = tok.backend_tokenizer.get_vocab_size(with_added_tokens=True)
     df = np.zeros(vocab_size, dtype=np.int64)
-    for start in tqdm(range(0, len(texts), batch_size), desc="document frequencies", unit="batch"):
-        encodings = backend.encode_batch(list(texts[start : start + batch_size]), add_special_tokens=False)
-        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
-        ids = np.fromiter((i for e in encodings for i in e.ids), dtype=np.int64, count=int(lengths.sum()))
-        rows = np.repeat(np.arange(len(encodings), dtype=np.int64), lengths)
-        unique_pairs = np.unique(rows * vocab_size + ids)
-        df += np.bincount(unique_pairs % vocab_size, minlength=vocab_size)
+    ids = tqdm(document_token_ids(tok, texts, batch_size), total=len(texts), desc="document frequencies", unit="doc")
+    for doc_ids in ids:
+        df[np.unique(np.asarray(doc_ids, dtype=np.int64))] += 1
     return df
+
+
+def document_stats(tok: PreTrainedTokenizerFast, texts: Sequence[str], kiwi, batch_size: int = 1024) -> dict:
+    """What the document side counts: its window, the tokens it never weighs, and BM25's avgdl.
+
+    Besides special tokens and punctuation, a document never weighs tokens that
+    are mostly particles or endings in the corpus (`functional_tokens`, the
+    same test that measures a model's Korean quality): like Kiwi BM25, the
+    floor and the anchored encoder score content. `avgdl` is the mean number
+    of weighable tokens per document within the window.
+    """
+    from kosparse.vector_quality import functional_tokens
+
+    functional = [int(i) for i in np.flatnonzero(functional_tokens(tok, kiwi, texts))]
+    weighable = frozenset(weighable_token_ids(tok, functional))
+    window = tok.backend_tokenizer.truncation["max_length"]
+    body = window - tok.backend_tokenizer.num_special_tokens_to_add(False)
+    total, truncated = 0, 0
+    for ids in document_token_ids(tok, texts, batch_size):
+        total += sum(i in weighable for i in ids)
+        truncated += len(ids) >= body
+    return {
+        "window": window,
+        "documents": len(texts),
+        "avgdl": total / max(1, len(texts)),
+        "truncated": truncated,
+        "functional_token_ids": functional,
+    }
 
 
 def bm25_idf(df: np.ndarray, n_docs: int) -> np.ndarray:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import jsonschema
 
+from kosparse.device import torch_device
 from kosparse.errors import KosparseError
 from kosparse.io import sha256_file
 from kosparse.models import resolve
@@ -372,7 +373,10 @@ class TransformersBackend(Backend):
         self.model = AutoModelForCausalLM.from_pretrained(
             path, dtype=getattr(torch, dtype), device_map=device_map, max_memory=max_memory, **extra
         )
+        if device_map is None:  # no placement asked for: the project's device (a GPU when there is one)
+            self.model.to(torch_device())
         self.model.eval()
+        self._prompt_tokens = 0
         self._decode = [0, 0.0]
 
     def _generate(self, batch: list[Messages], sampling: Sampling, seed: int) -> list[tuple[str, int, int, bool]]:
@@ -410,6 +414,7 @@ class TransformersBackend(Backend):
                 started = time.perf_counter()
                 outputs = self._generate([prompts[i] for i in pending], sampling, sampling.seed + attempt)
                 seconds = time.perf_counter() - started
+                self._prompt_tokens += sum(o[1] for o in outputs)
                 self._decode[0] += sum(o[2] for o in outputs)
                 self._decode[1] += seconds
                 for i, (text, n_prompt, n_new, hit_limit) in zip(pending, outputs, strict=True):
@@ -428,10 +433,11 @@ class TransformersBackend(Backend):
             yield from replies.items()
 
     def speed(self) -> dict:
+        # generate() times prefill and decode together: new tokens over the whole time is a lower bound.
         return {
             "prompt_tps": None,
             "decode_tps": round(self._decode[0] / self._decode[1], 2) if self._decode[1] else None,
-            "prompt_tokens_evaluated": self._prompt[0],  # the rest came from the reused KV-cache prefix
+            "prompt_tokens_evaluated": self._prompt_tokens,  # no prefix reuse across batches
         }
 
 

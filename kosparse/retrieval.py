@@ -33,9 +33,11 @@ class BM25Retriever:
         k1: float = 1.5,
         b: float = 0.75,
         method: str = "lucene",
+        query_analyzer: Callable[[Sequence[str]], list[list[str]]] | None = None,
     ):
         self.name = name
         self.analyzer = analyzer
+        self.query_analyzer = query_analyzer or analyzer
         self.model = bm25s.BM25(k1=k1, b=b, method=method)
 
     def index(self, texts: Sequence[str]) -> None:
@@ -44,7 +46,7 @@ class BM25Retriever:
 
     def search(self, queries: Sequence[str], k: int) -> list[Hits]:
         k = min(k, self.size)
-        docs, scores = self.model.retrieve(self.analyzer(queries), k=k, show_progress=False)
+        docs, scores = self.model.retrieve(self.query_analyzer(queries), k=k, show_progress=False)
         # A zero score means no query token matched: not a retrieved document.
         return [
             [(int(d), float(s)) for d, s in zip(row_d, row_s, strict=True) if s > 0]
@@ -80,8 +82,8 @@ def evaluate_retriever(
 def to_csr(tensor) -> sparse.csr_matrix:
     """A torch sparse COO batch (rows × vocabulary) as a scipy CSR matrix."""
     tensor = tensor.coalesce()
-    rows, cols = tensor.indices().numpy()
-    return sparse.csr_matrix((tensor.values().float().numpy(), (rows, cols)), shape=tuple(tensor.shape))
+    rows, cols = tensor.indices().cpu().numpy()  # encoder output stays on its device (a GPU): copy it here
+    return sparse.csr_matrix((tensor.values().float().cpu().numpy(), (rows, cols)), shape=tuple(tensor.shape))
 
 
 def document_matrix(model, texts: Sequence[str], batch_size: int) -> sparse.csr_matrix:

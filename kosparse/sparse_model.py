@@ -1,8 +1,10 @@
-"""The inference-free sparse encoder: a SPLADE document side, a tokenizer + IDF query side.
+"""The inference-free sparse encoder: a BM25-anchored document side, a tokenizer + IDF query side.
 
-Document: masked-LM logits → log(1 + ReLU) → max over tokens, one weight per
-vocabulary token. Query: no model — each token present in the query gets its
-idf.json weight, exactly what OpenSearch's SPARSE_TOKENIZE model returns.
+Document: masked-LM logits and the document's own tokens → BM25AnchoredPooling
+(kosparse.anchor): BM25's term-frequency part plus a gated, sparse SPLADE part,
+one weight per vocabulary token. Query: no model — each token present in the
+query gets its idf.json weight, exactly what OpenSearch's SPARSE_TOKENIZE
+model returns.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import torch
 from sentence_transformers import SparseEncoder
 from sentence_transformers.base.modules.router import Router
 from sentence_transformers.base.modules.transformer import Transformer
-from sentence_transformers.sparse_encoder.modules import SparseStaticEmbedding, SpladePooling
+from sentence_transformers.sparse_encoder.modules import SparseStaticEmbedding
 from transformers import PreTrainedTokenizerFast
 
+from kosparse.anchor import BM25AnchoredPooling, weightable_mask
+from kosparse.device import torch_device
 from kosparse.errors import KosparseError
 from kosparse.idf import decoded_keys
 
@@ -39,8 +43,20 @@ def idf_weights(tok: PreTrainedTokenizerFast, idf: dict[str, float], idf_path: s
     return weight
 
 
-def build_model(base_path: str | Path, idf_path: str | Path, max_length: int) -> SparseEncoder:
-    """Router(query: SparseStaticEmbedding(idf, frozen), document: MLM Transformer + SpladePooling)."""
+def build_model(
+    base_path: str | Path,
+    idf_path: str | Path,
+    max_length: int,
+    anchor: dict,
+    bm25: dict,
+    stats: dict,
+) -> SparseEncoder:
+    """Router(query: SparseStaticEmbedding(idf, frozen), document: MLM Transformer + BM25AnchoredPooling).
+
+    `anchor` is params `train.anchor` (enabled, expansion_tokens, gate_scale); `bm25` gives k1 and b
+    (params `evaluate.bm25`, the floor's own); `stats` is the idf stage's document_stats.json
+    (avgdl, and the functional tokens no document weighs).
+    """
     if not (Path(base_path) / "config.json").is_file():
         raise KosparseError(f"{base_path}: no base model here (run the base_encoder stage first)")
     document = Transformer(str(base_path), transformer_task="fill-mask", max_seq_length=max_length)
@@ -50,11 +66,32 @@ def build_model(base_path: str | Path, idf_path: str | Path, max_length: int) ->
         raise KosparseError(f"{base_path}: model has {vocab} output tokens, its tokenizer {len(tok)}")
     idf = json.loads(Path(idf_path).read_text(encoding="utf-8"))
     query = SparseStaticEmbedding(tokenizer=tok, weight=idf_weights(tok, idf, str(idf_path)), frozen=True)
-    router = Router.for_query_document(
-        query_modules=[query],
-        document_modules=[document, SpladePooling(pooling_strategy="max", activation_function="relu")],
+    pooling = BM25AnchoredPooling(
+        vocab,
+        k1=bm25["k1"],
+        b=bm25["b"],
+        avgdl=stats["avgdl"],
+        expansion_tokens=anchor["expansion_tokens"],
+        anchor=anchor["enabled"],
+        gate_scale=anchor["gate_scale"],
     )
+    pooling.weightable.copy_(weightable_mask(tok, stats["functional_token_ids"]))
+    router = Router.for_query_document(query_modules=[query], document_modules=[document, pooling])
     return SparseEncoder(modules=[router], similarity_fn_name="dot")
+
+
+def load_encoder(folder: str | Path, device: str | None = None) -> SparseEncoder:
+    """A saved variant. Its document side is kosparse's own BM25AnchoredPooling, which
+    sentence-transformers imports only with trust_remote_code; here that code is this package."""
+    if not Path(folder, "modules.json").is_file():
+        raise KosparseError(f"{folder}: not a SparseEncoder folder (train it first)")
+    return SparseEncoder(str(folder), device=device or torch_device(), trust_remote_code=True)
+
+
+def document_modules(model: SparseEncoder) -> tuple[Transformer, BM25AnchoredPooling]:
+    """The document route's (Transformer, BM25AnchoredPooling)."""
+    transformer, pooling = model[0].sub_modules["document"]
+    return transformer, pooling
 
 
 def save_encoder(model: SparseEncoder, out_dir: str | Path) -> None:

@@ -23,6 +23,7 @@ from sentence_transformers.sparse_encoder.evaluation import SparseInformationRet
 from sentence_transformers.sparse_encoder.losses import SparseMultipleNegativesRankingLoss, SpladeLoss
 from transformers import TrainerCallback
 
+from kosparse.device import bf16_supported, torch_device
 from kosparse.errors import KosparseError
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,16 @@ def check_train_config(cfg: dict) -> None:
     for key in ("learning_rate", "document_regularizer_weight"):
         if not isinstance(cfg[key], float) or cfg[key] < 0:
             raise KosparseError(f"train.{key} = {cfg[key]!r}: must be a non-negative float (write 2.0e-5, not 2e-5)")
+    anchor = cfg.get("anchor")
+    if not isinstance(anchor, dict) or set(anchor) != {"enabled", "expansion_tokens", "gate_scale"}:
+        raise KosparseError(f"train.anchor = {anchor!r}: must map enabled, expansion_tokens and gate_scale")
+    if not isinstance(anchor["enabled"], bool):
+        raise KosparseError(f"train.anchor.enabled = {anchor['enabled']!r}: must be true or false")
+    tokens = anchor["expansion_tokens"]
+    if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens < 0:
+        raise KosparseError(f"train.anchor.expansion_tokens = {tokens!r}: must be a non-negative integer")
+    if not isinstance(anchor["gate_scale"], float) or anchor["gate_scale"] <= 0:
+        raise KosparseError(f"train.anchor.gate_scale = {anchor['gate_scale']!r}: must be a positive float")
 
 
 def training_triples(pairs: list[dict], negatives: dict[str, list[str]], negatives_per_query: int) -> list[dict]:
@@ -198,7 +209,7 @@ def train(
     metric_key = f"eval_{evaluator.name}_dot_ndcg@10"
     columns = next(iter(dataset.values())).column_names
     mapping = {**ROUTER_MAPPING, **{c: "document" for c in columns if c.startswith("negative")}}
-    use_cpu = not torch.cuda.is_available()
+    use_cpu = torch_device() == "cpu"
     args = SparseEncoderTrainingArguments(
         output_dir=work_dir,
         max_steps=cfg["max_steps"],
@@ -221,7 +232,7 @@ def train(
         data_seed=seed,
         report_to=[],
         use_cpu=use_cpu,
-        bf16=bool(cfg.get("bf16", False)) and not use_cpu,
+        bf16=bool(cfg.get("bf16", False)) and bf16_supported(),
     )
     guard = CurvesAndCollapseGuard(
         model, probe_texts, cfg["probe_steps"], cfg["collapse_min_active_dims"], cfg["batch_size"], live, metric_key

@@ -19,8 +19,8 @@ from transformers import set_seed
 
 from kosparse.cli import run
 from kosparse.distill import check_distill_config, distill_loss, teacher_labels
-from kosparse.io import atomic_path, load_params, read_jsonl, write_json
-from kosparse.sparse_model import build_model, save_encoder
+from kosparse.io import atomic_path, load_params, read_json, read_jsonl, write_json
+from kosparse.sparse_model import build_model, document_modules, save_encoder
 from kosparse.training import check_train_config, probe_documents, retrieval_evaluator, train, training_examples
 
 log = logging.getLogger("07_train")
@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--collect-dir", default="data/collect")
     parser.add_argument("--base", default="models/base")
     parser.add_argument("--idf", default="data/idf/idf.json")
+    parser.add_argument("--document-stats", default="data/idf/document_stats.json", help="stage idf: avgdl, …")
     parser.add_argument("--teacher", default=None, help="teacher scores (stage teacher_scores): distil instead")
     parser.add_argument("--out", default=None, help="model folder (default models/<variant>)")
     parser.add_argument("--curves", default=None, help="DVCLive folder (default metrics/train_<variant>)")
@@ -61,7 +62,8 @@ def main() -> None:
     dataset = training_examples(pairs, negatives, doc_text, cfg["negatives_per_query"], labels, scale)
     validation = read_jsonl(collect / "pairs_validation.jsonl")
     set_seed(seed)
-    model = build_model(args.base, args.idf, cfg["max_length"])
+    stats = read_json(args.document_stats)
+    model = build_model(args.base, args.idf, cfg["max_length"], cfg["anchor"], params["evaluate"]["bm25"], stats)
     ranking_loss = distill_loss(model, distill) if distill else None
     examples = {source: len(rows) for source, rows in dataset.items()}
     log.info("%s: training examples %s, %d validation queries", args.variant, examples, len(validation))
@@ -73,7 +75,9 @@ def main() -> None:
     with atomic_path(out, is_dir=True) as tmp, tempfile.TemporaryDirectory(prefix="kosparse-train-") as work:
         with Live(dir=curves, save_dvc_exp=False, dvcyaml=False) as live:
             summary = train(model, dataset, evaluator, cfg, work, seed, probe, live, ranking_loss)
-        # 3. Save the best checkpoint as a SparseEncoder folder, with the idf.json it was trained with.
+        # 3. Save the best checkpoint as a SparseEncoder folder, with the idf.json it was trained with,
+        #    reading the whole window at serving time (train.max_length only bounds training memory).
+        document_modules(model)[0].max_seq_length = params["tokenizer"]["max_length"]
         save_encoder(model, tmp)
         shutil.copyfile(args.idf, tmp / "idf.json")
     summary.update(variant=args.variant, examples=examples, seconds=round(time.perf_counter() - start, 1))

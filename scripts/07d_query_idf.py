@@ -18,7 +18,7 @@ from kosparse.cli import run
 from kosparse.errors import KosparseError
 from kosparse.idf_adjust import query_idf, set_query_idf
 from kosparse.io import atomic_path, load_params, read_json, write_json
-from kosparse.sparse_model import save_encoder
+from kosparse.sparse_model import load_encoder, save_encoder
 
 log = logging.getLogger("07d_query_idf")
 
@@ -46,9 +46,7 @@ def main() -> None:
     trend_terms = read_json(args.trends).get("terms", [])
 
     # 2. The adjusted table: shared IDF per group (rule synonyms.shared_idf), then bounded trend boosts.
-    from sentence_transformers import SparseEncoder
-
-    model = SparseEncoder(str(model_dir), device="cpu")
+    model = load_encoder(model_dir)
     table, stats = query_idf(
         trained_idf,
         dictionary["groups"],

@@ -1,6 +1,6 @@
 """Stage 08: evaluate retrievers on the real held-out queries of every dataset.
 
-    python -m scripts.08_evaluate bm25 --out metrics/bm25.json
+    python -m scripts.08_evaluate bm25 --tokenizer-dir data/tokenizer --out metrics/bm25.json
     python -m scripts.08_evaluate sparse --model models/v1 --out metrics/eval_v1.json --report reports/tokens_v1.md
 
 Each dataset's test (and validation) queries are searched against that
@@ -17,8 +17,9 @@ from pathlib import Path
 from kosparse.analyzers import KiwiAnalyzer, whitespace_tokens
 from kosparse.cli import run
 from kosparse.errors import KosparseError
-from kosparse.io import atomic_path, load_params, read_jsonl, write_json
+from kosparse.io import atomic_path, load_params, read_json, read_jsonl, write_json
 from kosparse.retrieval import BM25Retriever, SparseRetriever, evaluate_retriever
+from kosparse.tokenizer import EncoderTokenAnalyzer, load_tokenizer
 
 log = logging.getLogger("08_evaluate")
 
@@ -48,6 +49,8 @@ def main() -> None:
     parser.add_argument("--params", default="params.yaml")
     parser.add_argument("--collect-dir", default="data/collect")
     parser.add_argument("--model", help="SparseEncoder folder (sparse)")
+    parser.add_argument("--tokenizer-dir", help="the encoder tokenizer (bm25): BM25 over its tokens is the floor")
+    parser.add_argument("--document-stats", help="stage idf's document_stats.json (bm25): tokens never weighed")
     parser.add_argument("--name", help="name in the metrics (sparse; default: the model folder's name)")
     parser.add_argument("--report", help="markdown report of the heaviest document tokens (sparse)")
     parser.add_argument("--out", default="metrics/bm25.json")
@@ -61,20 +64,28 @@ def main() -> None:
     text_of = (lambda d: f"{d['title']} {d['text']}") if cfg["index_title"] else (lambda d: d["text"])
     kiwi = KiwiAnalyzer(cfg["kiwi_keep_tags"])
 
-    # 2. The retrievers: BM25 over whitespace words and Kiwi morphemes, or a trained sparse model.
+    # 2. The retrievers: BM25 over whitespace words, Kiwi morphemes and the encoder's own tokens
+    #    (the floor a sparse model must beat), or a trained sparse model.
     if args.retriever == "bm25":
+        if not (args.tokenizer_dir and args.document_stats):
+            raise KosparseError("bm25: --tokenizer-dir and --document-stats are required (the lexical floor)")
         bm25 = cfg["bm25"]
+        excluded = read_json(args.document_stats)["functional_token_ids"]
+        encoder_tokens = EncoderTokenAnalyzer(load_tokenizer(args.tokenizer_dir), excluded)
         retrievers = [
             BM25Retriever("bm25_whitespace", whitespace_tokens, bm25["k1"], bm25["b"], bm25["method"]),
             BM25Retriever("bm25_kiwi", kiwi, bm25["k1"], bm25["b"], bm25["method"]),
+            BM25Retriever(
+                "bm25_tokens", encoder_tokens.documents, bm25["k1"], bm25["b"], bm25["method"], encoder_tokens.queries
+            ),
         ]
     else:
-        if not args.model or not Path(args.model, "modules.json").is_file():
-            raise KosparseError(f"--model {args.model}: not a SparseEncoder folder (train it first)")
-        from sentence_transformers import SparseEncoder
+        if not args.model:
+            raise KosparseError("sparse: --model is required")
+        from kosparse.sparse_model import load_encoder
 
         name = args.name or Path(args.model).name
-        retrievers = [SparseRetriever(name, SparseEncoder(args.model, device=None), cfg["batch_size"])]
+        retrievers = [SparseRetriever(name, load_encoder(args.model), cfg["batch_size"])]
 
     # 3. Same harness for every retriever.
     results = {}

@@ -33,6 +33,7 @@ from kosparse.errors import KosparseError
 from kosparse.io import load_params, read_json, read_jsonl, sha256_file, write_json, write_jsonl
 from kosparse.lexicons import load_gold, merged
 from kosparse.retrieval import BM25Retriever, evaluate_retriever
+from kosparse.sparse_model import load_encoder
 from kosparse.synonyms import counterparts
 
 log = logging.getLogger("08b_evaluate_codeswitch")
@@ -93,15 +94,13 @@ def main() -> None:
             BM25Retriever(f"bm25_kiwi+{name}", kiwi, **bm25), documents, splits, cfg["top_k"],
             lambda d, name=name: expanded[name][d["id"]],
         )  # fmt: skip
-    from sentence_transformers import SparseEncoder
-
     encodings: dict[str, dict] = {}  # a trained model and its served copy share one document encoder
     for label, folder in (spec.split("=", 1) if "=" in spec else (Path(spec).name, spec) for spec in args.model):
         if not Path(folder, "modules.json").is_file():
             raise KosparseError(f"--model {label}={folder}: not a SparseEncoder folder (train it first)")
         weights = sorted(Path(folder).glob("document_0_*/*.safetensors"))
         encoded = encodings.setdefault("".join(sha256_file(w) for w in weights) or folder, {})
-        model = SparseEncoder(folder, device=None)
+        model = load_encoder(folder)
         results[label] = evaluate_retriever(
             EncodedSparseRetriever(label, model, cfg["batch_size"], encoded), documents, splits, cfg["top_k"]
         )

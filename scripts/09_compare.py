@@ -26,12 +26,11 @@ from kosparse.compare import (
 from kosparse.errors import KosparseError
 from kosparse.io import atomic_path, load_params, read_json, read_jsonl, write_json
 from kosparse.retrieval import SparseRetriever
+from kosparse.sparse_model import load_encoder
 
 
 def ranked_ids(model_dir: str, documents: list[dict], queries: list[dict], batch_size: int) -> list[list[str]]:
-    from sentence_transformers import SparseEncoder
-
-    retriever = SparseRetriever(Path(model_dir).name, SparseEncoder(model_dir), batch_size)
+    retriever = SparseRetriever(Path(model_dir).name, load_encoder(model_dir), batch_size)
     retriever.index([d["text"] for d in documents])
     return [[documents[i]["id"] for i, _ in row] for row in retriever.search([q["query"] for q in queries], 3)]
 

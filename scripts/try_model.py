@@ -21,6 +21,7 @@ from kosparse.idf import decoded_keys
 from kosparse.inspect_model import heaviest, matched_tokens, search
 from kosparse.io import read_jsonl
 from kosparse.retrieval import document_matrix, to_csr
+from kosparse.sparse_model import load_encoder
 
 
 def show_tokens(label: str, tokens: list[tuple[str, float]]) -> None:
@@ -45,11 +46,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=15, help="tokens shown per vector")
     parser.add_argument("--top", type=int, default=5, help="documents shown per search")
     args = parser.parse_args()
-    if not Path(args.model, "modules.json").is_file():
-        raise KosparseError(f"--model {args.model}: not a SparseEncoder folder (train it first)")
-    from sentence_transformers import SparseEncoder
-
-    model = SparseEncoder(args.model, device="cpu")
+    model = load_encoder(args.model)
     keys = list(decoded_keys(model.tokenizer, range(len(model.tokenizer))).values())
 
     # 1. The query: its tokens and their idf.json weights.

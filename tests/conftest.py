@@ -86,10 +86,19 @@ def qwen_gguf() -> Path:
 
 
 TRAIN_CFG = {
+    "anchor": {"enabled": True, "expansion_tokens": 8, "gate_scale": 1.0e2},
     "max_length": 64, "batch_size": 4, "negatives_per_query": 1, "max_steps": 4, "learning_rate": 1.0e-4,
     "warmup_ratio": 0.1, "document_regularizer_weight": 1.0e-3, "regularizer_warmup_ratio": 0.5, "eval_steps": 2,
     "eval_batch_size": 8, "probe_steps": 2, "probe_documents": 4, "collapse_min_active_dims": 1.0, "bf16": False,
 }  # fmt: skip
+
+
+# build_model's document side for SPLADE-tiny: anchored, a few expansion tokens, a short-text avgdl.
+TINY_DOCUMENT_SIDE = {
+    "anchor": TRAIN_CFG["anchor"],
+    "bm25": {"k1": 1.5, "b": 0.75},
+    "stats": {"avgdl": 12.0, "functional_token_ids": []},
+}
 
 
 @pytest.fixture

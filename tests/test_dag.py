@@ -8,7 +8,9 @@ stages touched are exactly those `dvc repro` would run, with the worst case
 assumed at every step: a re-run stage always changes its outputs.
 """
 
+import ast
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -123,3 +125,48 @@ def test_changing_the_llm_reruns_synthesis_verification_and_their_followers_only
 def test_changing_the_distillation_loss_reruns_only_the_distilled_variant(committed_copy):
     rerun = _rerun_after(committed_copy, "distill.loss", "kl")
     assert rerun == {"train_distill", "query_idf@v1_distill", "evaluate@v1_distill", "compare"}
+
+
+def _imported_kosparse_modules(path: Path) -> set[str]:
+    """kosparse modules a file imports anywhere in it (top level or inside functions)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "kosparse":
+            names.add(node.module)
+            names |= {f"kosparse.{a.name}" for a in node.names if node.module == "kosparse"}
+        elif isinstance(node, ast.Import):
+            names |= {a.name for a in node.names if a.name.startswith("kosparse.")}
+    return {n for n in names if (REPO / f"{n.replace('.', '/')}.py").is_file()}
+
+
+def import_closure(script: Path) -> set[str]:
+    """Repo-relative paths of every kosparse module `script` imports, directly or transitively."""
+    seen, todo = set(), [script]
+    while todo:
+        for name in _imported_kosparse_modules(todo.pop()):
+            rel = f"{name.replace('.', '/')}.py"
+            if rel not in seen:
+                seen.add(rel)
+                todo.append(REPO / rel)
+    return seen
+
+
+def test_every_stage_depends_on_each_kosparse_module_its_script_imports():
+    """Import statements, plus kosparse.anchor wherever a saved encoder is loaded (modules.json names it)."""
+    from dvc.repo import Repo
+
+    anchor = {"kosparse/anchor.py"} | import_closure(REPO / "kosparse" / "anchor.py")
+
+    missing = {}
+    with Repo(str(REPO)) as dvc_repo:
+        for stage in dvc_repo.index.stages:
+            script = re.search(r"python -m (scripts\.\w+)", stage.cmd).group(1)
+            in_repo = (Path(d.fs_path) for d in stage.deps if Path(d.fs_path).is_relative_to(REPO))
+            deps = {p.relative_to(REPO).as_posix() for p in in_repo}
+            needed = import_closure(REPO / f"{script.replace('.', '/')}.py")
+            if any(d.startswith("models/") and d != "models/base" for d in deps):
+                needed |= anchor
+            absent = needed - deps
+            if absent:
+                missing[stage.name] = sorted(absent)
+    assert not missing, f"stages whose deps miss a module their script imports: {missing}"

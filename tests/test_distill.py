@@ -1,6 +1,6 @@
 import pytest
 import torch
-from conftest import TINY_PAIRS, TRAIN_CFG
+from conftest import TINY_DOCUMENT_SIDE, TINY_PAIRS, TRAIN_CFG
 
 from kosparse.distill import (
     check_distill_config,
@@ -80,7 +80,7 @@ def test_distillation_trains_the_document_side_with_either_loss(
     documents, pairs, negatives = tiny_data
     labels = {p["query_id"]: [0.7, 0.1] for p in pairs}
     dataset = training_examples(pairs, negatives, {d["id"]: d["text"] for d in documents}, 1, labels, 50.0)
-    model = build_model(splade_tiny, splade_tiny_idf, 64)
+    model = build_model(splade_tiny, splade_tiny_idf, 64, **TINY_DOCUMENT_SIDE)
     before = model.encode_document([documents[0]["text"]], convert_to_tensor=True, convert_to_sparse_tensor=False)
     evaluator = retrieval_evaluator(pairs, documents, "validation", 8)
     cfg = {**DISTILL_CFG, "loss": loss}

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from conftest import KORQUAD, REPO, TINY_PAIRS
+from conftest import KORQUAD, REPO, TINY_DOCUMENT_SIDE, TINY_PAIRS
 from scipy import sparse
 
 from kosparse import export
 from kosparse.errors import KosparseError
 from kosparse.opensearch_requests import build_requests, offline_vectors, prune_vector, read_export
-from kosparse.sparse_model import build_model
+from kosparse.sparse_model import build_model, document_modules
 
 MAX_LENGTH = 64
 
@@ -23,7 +23,10 @@ MAX_LENGTH = 64
 def model_dir(splade_tiny, splade_tiny_idf, tmp_path_factory):
     """SPLADE-tiny as a trained variant folder: the Router model plus the idf.json it was built with."""
     folder = tmp_path_factory.mktemp("variant") / "tiny"
-    build_model(splade_tiny, splade_tiny_idf, MAX_LENGTH).save(str(folder))
+    model = build_model(splade_tiny, splade_tiny_idf, MAX_LENGTH, **TINY_DOCUMENT_SIDE)
+    with torch.no_grad():
+        document_modules(model)[1].gate.fill_(0.01)  # as trained: the trace must carry the learned part too
+    model.save(str(folder))
     shutil.copyfile(splade_tiny_idf, folder / "idf.json")
     return folder
 
@@ -187,7 +190,7 @@ def test_export_stage_writes_identical_folders_and_the_requests_name_its_models(
         (collect / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
     params["collect"]["sources"] = {"en": {"machine_translated": False}}
-    params["export"]["prune_table"] = [{"type": "none"}, {"type": "max_ratio", "ratio": 0.1}]
+    params["export"]["prune_table"] = [{"type": "none"}, {"type": "max_ratio", "ratio": 0.6}]
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
     metric = {"ndcg@10": 0.9, "mrr@10": 0.9, "recall@10": 1.0, "recall@100": 1.0, "queries": 5}
     (tmp_path / "eval.json").write_text(json.dumps({"tiny": {"en": {"test": metric}}, "sparsity": {}}))
@@ -207,7 +210,7 @@ def test_export_stage_writes_identical_folders_and_the_requests_name_its_models(
     for name in files:
         assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes(), name
     metrics = json.loads((tmp_path / "first.json").read_text(encoding="utf-8"))
-    assert [row["prune"] for row in metrics["prune"]] == ["none", "max_ratio 0.1"]
+    assert [row["prune"] for row in metrics["prune"]] == ["none", "max_ratio 0.6"]
     assert metrics["prune"][1]["doc_active_dims_mean"] < metrics["prune"][0]["doc_active_dims_mean"]
     card = (tmp_path / "first" / "README.md").read_text(encoding="utf-8")
     assert "| en | 8 | 8 | no |" in card and "max_ratio 0.1" in card

@@ -129,11 +129,13 @@ def _openai(urls, timeout_s=60.0, max_retries=1):
 
 def test_openai_backend_against_a_real_server(llama_server, monkeypatch):
     monkeypatch.setenv("KOSPARSE_TEST_KEY", "secret-not-logged")
-    replies = dict(_openai([llama_server, llama_server]).complete(ASK, SCHEMA, GREEDY))
+    backend = _openai([llama_server, llama_server])
+    replies = dict(backend.complete(ASK, SCHEMA, GREEDY))
     assert sorted(replies) == [0, 1]
     for reply in replies.values():
         assert reply.error is None
         jsonschema.validate(reply.data, SCHEMA)
+    assert backend.speed()["decode_tps"] > 0
 
 
 def test_openai_timeout_is_a_counted_rejection(llama_server):
@@ -157,6 +159,9 @@ def test_transformers_backend_batches_a_real_model(smollm2_gguf):
         if reply.data is not None:
             jsonschema.validate(reply.data, SCHEMA)
         assert reply.completion_tokens > 0
+    speed = backend.speed()  # read after every answer, as 05_synthesize does
+    assert speed["decode_tps"] > 0
+    assert speed["prompt_tokens_evaluated"] == sum(r.prompt_tokens for r in replies.values()) > 0
 
 
 def test_offline_registry_pins_every_hash():

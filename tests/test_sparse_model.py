@@ -3,12 +3,11 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import TINY_PAIRS, TRAIN_CFG
-from sentence_transformers import SparseEncoder
+from conftest import TINY_DOCUMENT_SIDE, TINY_PAIRS, TRAIN_CFG
 
 from kosparse.errors import KosparseError
 from kosparse.retrieval import SparseRetriever, document_matrix, evaluate_retriever, to_csr
-from kosparse.sparse_model import build_model, drop_section, save_encoder
+from kosparse.sparse_model import build_model, drop_section, load_encoder, save_encoder
 from kosparse.training import (
     CollapseError,
     check_train_config,
@@ -19,7 +18,7 @@ from kosparse.training import (
 
 
 def test_query_side_is_the_idf_table_looked_up_like_opensearch(splade_tiny, splade_tiny_idf):
-    model = build_model(splade_tiny, splade_tiny_idf, 64)
+    model = build_model(splade_tiny, splade_tiny_idf, 64, **TINY_DOCUMENT_SIDE)
     idf = json.loads(splade_tiny_idf.read_text(encoding="utf-8"))
     query = "what is sparse retrieval retrieval"
     vector = model.encode_query([query], convert_to_tensor=True, convert_to_sparse_tensor=False)[0]
@@ -30,13 +29,15 @@ def test_query_side_is_the_idf_table_looked_up_like_opensearch(splade_tiny, spla
     assert got == pytest.approx(expected)
 
 
-def test_document_side_is_a_nonnegative_splade_vector(splade_tiny, splade_tiny_idf):
-    model = build_model(splade_tiny, splade_tiny_idf, 64)
-    vector = model.encode_document([TINY_PAIRS[0][1]], convert_to_tensor=True, convert_to_sparse_tensor=False)[0]
+def test_document_side_starts_as_bm25_term_weights_of_its_own_tokens(splade_tiny, splade_tiny_idf):
+    model = build_model(splade_tiny, splade_tiny_idf, 64, **TINY_DOCUMENT_SIDE)
+    text = TINY_PAIRS[0][1]
+    vector = model.encode_document([text], convert_to_tensor=True, convert_to_sparse_tensor=False)[0]
     assert vector.shape[0] == len(model.tokenizer)
-    assert (vector >= 0).all() and 10 < int((vector > 0).sum()) < 5000
-    top = [token for token, _ in model.decode(vector, top_k=10)]
-    assert "sparse" in top or "retrieval" in top
+    own = {i for i in model.tokenizer(text)["input_ids"] if i not in model.tokenizer.all_special_ids}
+    own -= {model.tokenizer.convert_tokens_to_ids(".")}  # punctuation never weighs
+    assert set(torch.nonzero(vector).flatten().tolist()) == own  # the gate starts closed: no expansion
+    assert (vector >= 0).all() and float(vector.max()) < 1.0  # BM25's saturated term frequency
 
 
 def test_idf_that_does_not_match_the_tokenizer_is_rejected(splade_tiny, splade_tiny_idf, tmp_path):
@@ -46,12 +47,12 @@ def test_idf_that_does_not_match_the_tokenizer_is_rejected(splade_tiny, splade_t
     bad = tmp_path / "idf.json"
     bad.write_text(json.dumps(idf, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(KosparseError, match=r"idf\.json does not match the tokenizer .*1 tokens have no weight"):
-        build_model(splade_tiny, bad, 64)
+        build_model(splade_tiny, bad, 64, **TINY_DOCUMENT_SIDE)
 
 
 def test_missing_base_model_is_rejected(tmp_path, splade_tiny_idf):
     with pytest.raises(KosparseError, match="no base model here"):
-        build_model(tmp_path / "nowhere", splade_tiny_idf, 64)
+        build_model(tmp_path / "nowhere", splade_tiny_idf, 64, **TINY_DOCUMENT_SIDE)
 
 
 @pytest.mark.parametrize(
@@ -66,7 +67,7 @@ def test_training_steps_change_the_document_side_and_keep_the_best_checkpoint(
     splade_tiny, splade_tiny_idf, tiny_data, tmp_path
 ):
     documents, pairs, negatives = tiny_data
-    model = build_model(splade_tiny, splade_tiny_idf, 64)
+    model = build_model(splade_tiny, splade_tiny_idf, 64, **TINY_DOCUMENT_SIDE)
     before = model.encode_document([documents[0]["text"]], convert_to_tensor=True, convert_to_sparse_tensor=False)
     query_before = model.encode_query([pairs[0]["query"]], convert_to_tensor=True, convert_to_sparse_tensor=False)
     dataset = training_examples(pairs, negatives, {d["id"]: d["text"] for d in documents}, 1)
@@ -85,7 +86,7 @@ def test_training_steps_change_the_document_side_and_keep_the_best_checkpoint(
     card = (tmp_path / "saved" / "README.md").read_text(encoding="utf-8")
     assert "### Training Logs" in card and "### Framework Versions" in card
     assert "### Training Time" not in card, "wall-clock lines would make equal weights save to different bytes"
-    reloaded = SparseEncoder(str(tmp_path / "saved"))
+    reloaded = load_encoder(tmp_path / "saved")
     reencoded = reloaded.encode_document([documents[0]["text"]], convert_to_tensor=True, convert_to_sparse_tensor=False)
     assert torch.equal(reencoded, after)
 
@@ -100,7 +101,7 @@ def test_drop_section_removes_one_heading_and_its_body_only():
 
 def test_collapse_guard_stops_training_when_documents_go_all_zero(splade_tiny, splade_tiny_idf, tiny_data, tmp_path):
     documents, pairs, negatives = tiny_data
-    model = build_model(splade_tiny, splade_tiny_idf, 64)
+    model = build_model(splade_tiny, splade_tiny_idf, 64, **TINY_DOCUMENT_SIDE)
     dataset = training_examples(pairs, negatives, {d["id"]: d["text"] for d in documents}, 1)
     evaluator = retrieval_evaluator(pairs, documents, "validation", 8)
     cfg = {**TRAIN_CFG, "document_regularizer_weight": 1.0e4, "regularizer_warmup_ratio": 0.01,
@@ -112,7 +113,7 @@ def test_collapse_guard_stops_training_when_documents_go_all_zero(splade_tiny, s
 
 def test_sparse_retriever_through_the_shared_harness(splade_tiny, splade_tiny_idf, tiny_data):
     documents, pairs, _ = tiny_data
-    retriever = SparseRetriever("tiny", build_model(splade_tiny, splade_tiny_idf, 64), 8)
+    retriever = SparseRetriever("tiny", build_model(splade_tiny, splade_tiny_idf, 64, **TINY_DOCUMENT_SIDE), 8)
     result = evaluate_retriever(retriever, documents, {"test": pairs}, 100)
     assert result["en"]["test"]["queries"] == len(pairs)
     assert result["en"]["test"]["mrr@10"] > 0.5  # an English SPLADE model on English pairs
@@ -139,7 +140,7 @@ def test_unreachable_base_model_id_offline_is_one_clear_error(monkeypatch, splad
 
 def test_document_matrix_equals_one_encode_call_over_every_text(splade_tiny, splade_tiny_idf, tiny_data):
     documents, _, _ = tiny_data
-    model = build_model(splade_tiny, splade_tiny_idf, 64)
+    model = build_model(splade_tiny, splade_tiny_idf, 64, **TINY_DOCUMENT_SIDE)
     # Full texts, prefixes of equal length (ties in the length order) and a batch size that leaves a remainder.
     texts = [d["text"] for d in documents] + [d["text"][:24] for d in documents] + [d["text"][-30:] for d in documents]
     expected = to_csr(model.encode_document(texts, batch_size=5, convert_to_sparse_tensor=True))

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, TINY_DOCUMENT_SIDE
 
 from kosparse.errors import InputError, KosparseError
 from kosparse.idf_adjust import apply_boosts, query_idf, set_query_idf, shared_idf
@@ -106,7 +106,7 @@ def test_served_query_idf_shares_then_boosts_and_leaves_documents_alone(splade_t
 
     from kosparse.sparse_model import build_model
 
-    model = build_model(splade_tiny, splade_tiny_idf, max_length=64)
+    model = build_model(splade_tiny, splade_tiny_idf, 64, **TINY_DOCUMENT_SIDE)
     trained = json.loads(splade_tiny_idf.read_text(encoding="utf-8"))
     trend = [{"term": "engines", "boost": 1.4}]
     table, stats = query_idf(trained, [["search", "engines"]], trend, model.tokenizer, "min", max_boost=1.5)
