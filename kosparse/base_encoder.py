@@ -100,6 +100,7 @@ def mlm_loss(model, chunks: list[list[int]], tok: PreTrainedTokenizerFast, seed:
     total, count = 0.0, 0
     for start in range(0, len(chunks), batch_size):
         batch = collator([{"input_ids": c} for c in chunks[start : start + batch_size]])
+        batch = {key: value.to(model.device) for key, value in batch.items()}  # the model may sit on a GPU
         masked = int((batch["labels"] != -100).sum())
         total += float(model(**batch).loss) * masked
         count += masked

@@ -2,7 +2,71 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 METRICS = ("ndcg@10", "mrr@10", "recall@10", "recall@100")
+# (candidate, baseline) pairs whose nDCG@10 difference compare reports with a paired interval
+DELTAS = (("v2", "v1"), ("v1_distill", "v1"), *((v, b) for v in ("v1", "v2", "v1_distill")
+          for b in ("bm25_tokens", "bm25_kiwi")))  # fmt: skip
+
+
+def paired_interval(
+    baseline: dict[str, float], candidate: dict[str, float], resamples: int = 10_000, seed: int = 0
+) -> dict:
+    """Mean per-query difference candidate − baseline with a 95% paired-bootstrap interval.
+
+    Queries are resampled with replacement (both runs keep each drawn query), so
+    the interval reflects how much the mean difference depends on which queries
+    happened to be in the test set. Seeded: the same runs give the same interval.
+    """
+    ids = sorted(baseline.keys() & candidate.keys())
+    if not ids:
+        raise ValueError("the two runs share no query")
+    diff = np.array([candidate[q] - baseline[q] for q in ids])
+    rng = np.random.default_rng(seed)
+    means = np.concatenate(
+        [diff[rng.integers(0, len(diff), size=(1000, len(diff)))].mean(axis=1) for _ in range(resamples // 1000)]
+    )
+    low, high = np.percentile(means, [2.5, 97.5])
+    return {"delta": round(float(diff.mean()), 4), "low": round(float(low), 4), "high": round(float(high), 4),
+            "queries": len(ids)}  # fmt: skip
+
+
+def intervals(per_query: dict[str, dict], split: str = "test") -> dict:
+    """{dataset: {"<candidate>-<baseline>": paired_interval}} for every DELTAS pair both runs have."""
+    out: dict = {}
+    datasets = sorted({d for runs in per_query.values() for d in runs})
+    for dataset in datasets:
+        for candidate, baseline in DELTAS:
+            a = per_query.get(baseline, {}).get(dataset, {}).get(split)
+            b = per_query.get(candidate, {}).get(dataset, {}).get(split)
+            if a and b:
+                out.setdefault(dataset, {})[f"{candidate}-{baseline}"] = paired_interval(a, b)
+    return out
+
+
+def interval_word(interval: dict) -> str:
+    """'gain' / 'loss' only when the 95% interval excludes 0."""
+    return "gain" if interval["low"] > 0 else "loss" if interval["high"] < 0 else "no significant difference"
+
+
+def intervals_markdown(table: dict) -> str:
+    """Paired differences in nDCG@10 points with their 95% intervals, one row per comparison."""
+    datasets = list(table)
+    names = sorted({n for rows in table.values() for n in rows}, key=lambda n: [f"{c}-{b}" for c, b in DELTAS].index(n))
+    lines = ["### Paired differences, test nDCG@10 (points, 95% bootstrap interval over queries)", "",
+             "| candidate − baseline | " + " | ".join(datasets) + " |", "|---" * (len(datasets) + 1) + "|"]  # fmt: skip
+    for name in names:
+        cells = []
+        for d in datasets:
+            i = table[d].get(name)
+            cells.append(
+                f"{i['delta'] * 100:+.1f} [{i['low'] * 100:+.1f}, {i['high'] * 100:+.1f}] {interval_word(i)}"
+                if i
+                else "—"
+            )
+        lines.append(f"| {name.replace('-', ' − ', 1)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def comparison(bm25: dict, models: dict[str, dict], split: str = "test") -> dict:
@@ -23,19 +87,21 @@ def comparison(bm25: dict, models: dict[str, dict], split: str = "test") -> dict
     return table
 
 
-def verdict(table: dict, threshold: float = 0.02) -> str:
-    """One sentence: did synthetic data help v2 by at least `threshold` nDCG@10 on every test set?"""
-    deltas = {d: rows["ndcg@10"].get("v2-v1") for d, rows in table.items()}
-    if any(v is None for v in deltas.values()):
+def verdict(table: dict, threshold: float = 0.02, deltas: dict | None = None) -> str:
+    """One sentence: did synthetic data help v2? A gain or loss is claimed only where the interval excludes 0."""
+    rows = {d: (deltas or {}).get(d, {}).get("v2-v1") for d in table}
+    if any(v is None for v in rows.values()):
         return "v2 has not been evaluated on every test set yet."
-    text = ", ".join(f"{d} {v * 100:+.1f}" for d, v in deltas.items())
-    if all(v >= threshold for v in deltas.values()):
+    text = ", ".join(
+        f"{d} {i['delta'] * 100:+.1f} [{i['low'] * 100:+.1f}, {i['high'] * 100:+.1f}]" for d, i in rows.items()
+    )
+    if all(i["low"] > 0 and i["delta"] >= threshold for i in rows.values()):
         return (
             f"Synthetic data helped: v2 beats v1 by ≥ {threshold * 100:.0f} nDCG@10 points on every test set ({text})."
         )
-    if all(v <= -threshold for v in deltas.values()):
-        return f"Synthetic data hurt: v2 is below v1 on every test set ({text} nDCG@10 points)."
-    return f"No clear gain from synthetic data at this size: v2 − v1 = {text} nDCG@10 points."
+    if all(i["high"] < 0 for i in rows.values()):
+        return f"Synthetic data hurt: v2 is below v1 on every test set ({text} nDCG@10 points, 95% intervals)."
+    return f"No clear effect of synthetic data at this size: v2 − v1 = {text} nDCG@10 points (95% intervals)."
 
 
 def is_delta(column: str) -> bool:

@@ -7,6 +7,8 @@ GPU never hands a CUDA tensor to numpy.
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 
@@ -18,3 +20,8 @@ def torch_device() -> str:
 def bf16_supported() -> bool:
     """bf16 only where the device computes it natively (a CUDA GPU that says so)."""
     return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+
+
+def is_main_process() -> bool:
+    """True on the one process that writes outputs: rank 0 under torchrun / accelerate, or a plain run."""
+    return int(os.environ.get("RANK", "0")) == 0

@@ -573,6 +573,7 @@ def model_card(
 ) -> str:
     """README.md for the folder: what it holds, the data and its licences, the recipe, the numbers."""
     doc, tok = man["models"]["document"], man["models"]["tokenizer"]
+    recipe = train_summary.get("recipe", {})
     scores = eval_metrics[variant_name]
     sparsity = eval_metrics.get("sparsity", {})
     lines = [
@@ -601,10 +602,11 @@ def model_card(
         "",
         "## How vectors are made",
         "",
-        f"- Document: BERT masked-LM logits → log(1 + ReLU) → max over the first {man['document_max_tokens']} "
-        f"tokens (special tokens included), one weight per vocabulary token ({man['vocab_size']:,}). "
-        "Special tokens ([CLS], [SEP], [PAD], …) are set to 0 in the export: OpenSearch drops them and queries "
-        "never weigh them, so no score changes.",
+        f"- Document: each of its first {man['document_max_tokens']} tokens (special tokens included) that is "
+        "a word or number and not a particle/ending gets BM25's term-frequency weight "
+        "tf / (tf + k1 · (1 − b + b · length / mean length)); BERT masked-LM logits → log(1 + ReLU) → max over "
+        "tokens add a learned part, scaled by a trained gate, on the document's own tokens and its highest-scoring "
+        f"other tokens; one weight per vocabulary token ({man['vocab_size']:,}). Special tokens weigh 0.",
         f"- Query: the distinct tokens among the first {man['query_max_tokens']} of the query, "
         "each weighted by `idf.json`, looked up by `decode([id])`.",
         "- Score: dot product of the two.",
@@ -630,13 +632,15 @@ def model_card(
         "",
         "## Training recipe",
         "",
-        f"sentence-transformers `SparseEncoder`, `SpladeLoss` around `SparseMultipleNegativesRankingLoss` "
+        f"sentence-transformers `SparseEncoder`, `SpladeLoss` around `{recipe.get('loss')}` "
         f"(in-batch + {train_cfg['negatives_per_query']} BM25 hard negative), FLOPS regulariser on documents "
         f"(λ = {train_cfg['document_regularizer_weight']:g}, quadratic warm-up over "
-        f"{train_cfg['regularizer_warmup_ratio']:.0%} of the steps); {train_cfg['max_steps']} steps of batch "
-        f"{train_cfg['batch_size']}, learning rate {train_cfg['learning_rate']:g}, {train_cfg['max_length']} "
-        f"document tokens. Best checkpoint by validation nDCG@10: step {train_summary.get('best_checkpoint_step')}"
-        f" ({train_summary.get('best_validation_ndcg@10')}).",
+        f"{train_cfg['regularizer_warmup_ratio']:.0%} of the steps); {train_summary.get('steps')} steps of batch "
+        f"{train_cfg['batch_size']} ({recipe.get('examples_seen', 0):,} examples seen), learning rate "
+        f"{train_cfg['learning_rate']:g}, {train_cfg['max_length']} document tokens while training; BM25 anchor "
+        f"{recipe.get('anchor')}. Best checkpoint by validation nDCG@10: step "
+        f"{train_summary.get('best_checkpoint_step')} ({train_summary.get('best_validation_ndcg@10')}; step 0, the "
+        f"anchor alone: {train_summary.get('step0_validation_ndcg@10')}).",
         "",
         "## Evaluation (real held-out queries, each dataset against its whole collection)",
         "",

@@ -10,7 +10,7 @@ import numpy as np
 from scipy import sparse
 from tqdm.auto import tqdm
 
-from kosparse.metrics import mean_metrics
+from kosparse.metrics import mean_metrics, ndcg_at_k
 
 Hits = list[tuple[int, float]]
 
@@ -60,8 +60,13 @@ def evaluate_retriever(
     pairs_by_split: dict[str, list[dict]],
     top_k: int,
     text_of: Callable[[dict], str] = lambda d: d["text"],
+    per_query: dict | None = None,
 ) -> dict:
-    """Metrics per dataset (source) and split; each dataset is searched against its own collection."""
+    """Metrics per dataset (source) and split; each dataset is searched against its own collection.
+
+    With `per_query` (a dict) it also receives {dataset: {split: {query_id: nDCG@10}}}: what a paired
+    significance test between two retrievers needs.
+    """
     results: dict[str, dict] = {}
     datasets = sorted({p["source"] for pairs in pairs_by_split.values() for p in pairs})
     for dataset in datasets:
@@ -73,9 +78,13 @@ def evaluate_retriever(
             if not pairs:
                 continue
             hits = retriever.search([p["query"] for p in pairs], top_k)
-            results.setdefault(dataset, {})[split] = mean_metrics(
-                ([doc_ids[i] for i, _ in row], set(p["positive_ids"])) for row, p in zip(hits, pairs, strict=True)
-            )
+            runs = [([doc_ids[i] for i, _ in row], set(p["positive_ids"])) for row, p in zip(hits, pairs, strict=True)]
+            results.setdefault(dataset, {})[split] = mean_metrics(runs)
+            if per_query is not None:
+                per_query.setdefault(dataset, {})[split] = {
+                    p["query_id"]: round(ndcg_at_k(ranked, relevant, 10), 6)
+                    for p, (ranked, relevant) in zip(pairs, runs, strict=True)
+                }
     return results
 
 

@@ -195,7 +195,7 @@ def train(
     live=None,
     ranking_loss=None,
 ) -> dict:
-    """Train, keeping the checkpoint with the best validation nDCG@10 (not the lowest loss).
+    """Train, keeping the checkpoint with the best validation nDCG@10 (not the lowest loss), step 0 included.
 
     `ranking_loss` replaces the in-batch-negatives loss (distillation passes
     SparseMarginMSELoss or SparseDistillKLDivLoss); the FLOPS regulariser stays.
@@ -250,12 +250,22 @@ def train(
             guard,
         ],
     )
+    # Step 0 is a candidate checkpoint too: an anchored model starts as the lexical floor, and a run
+    # that never beats it on validation ships the floor rather than something worse.
+    initial = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+    start = float(evaluator(model)[metric_key.removeprefix("eval_")])
+    guard._log("validation/ndcg@10", start, 0)
     result = trainer.train()
+    best, best_step = float(trainer.state.best_metric or 0.0), _checkpoint_step(trainer.state.best_model_checkpoint)
+    if start >= best:
+        model.load_state_dict(initial)
+        best, best_step = start, 0
     return {
         "steps": trainer.state.global_step,
         "train_seconds": round(result.metrics["train_runtime"], 1),
-        "best_validation_ndcg@10": round(float(trainer.state.best_metric or 0.0), 4),
-        "best_checkpoint_step": _checkpoint_step(trainer.state.best_model_checkpoint),
+        "step0_validation_ndcg@10": round(start, 4),
+        "best_validation_ndcg@10": round(best, 4),
+        "best_checkpoint_step": best_step,
         "probe_active_dims": [[s, round(d, 1)] for s, d in guard.history],
     }
 

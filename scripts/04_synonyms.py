@@ -46,7 +46,7 @@ def main() -> None:
     # 1. Inputs; the curated file first, so a malformed line fails before any slow step.
     curated = load_curated(args.curated)
     texts = [d["text"] for d in read_jsonl(args.documents)]
-    embedder = load_sentence_transformer(cfg["embedding"]["model"], "synonyms.embedding.model", device="cpu")
+    embedder = load_sentence_transformer(cfg["embedding"]["model"], "synonyms.embedding.model")
 
     # 2. Kiwi: corpus terms (nouns, English words/phrases) and bracket glosses.
     kiwi = Kiwi(num_workers=2)

@@ -94,7 +94,7 @@ def main() -> None:
         if name != VERIFY.name
     }
     vectors = embed(
-        load_sentence_transformer(cfg["embedding"]["model"], "synonyms.embedding.model", device="cpu"),
+        load_sentence_transformer(cfg["embedding"]["model"], "synonyms.embedding.model"),
         [t for p in to_verify for t in (p["ko"], p["en"])]
         + [t for t in translations.values() if t]
         + [t for (_, term), values in proposals.items() for t in (term, *values) if t],

@@ -5,19 +5,24 @@
 
 With --teacher (stage train_distill: v1's data) the dense teacher's scores are
 the labels and params `distill.loss` replaces the in-batch ranking loss.
+
+Data-parallel on several GPUs (or CPU processes, gloo):
+
+    torchrun --nproc_per_node 2 -m scripts.07_train v1 ...
 """
 
 import argparse
 import logging
+import os
 import shutil
-import tempfile
-import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from dvclive import Live
 from transformers import set_seed
 
 from kosparse.cli import run
+from kosparse.device import is_main_process
 from kosparse.distill import check_distill_config, distill_loss, teacher_labels
 from kosparse.io import atomic_path, load_params, read_json, read_jsonl, write_json
 from kosparse.sparse_model import build_model, document_modules, save_encoder
@@ -69,18 +74,35 @@ def main() -> None:
     log.info("%s: training examples %s, %d validation queries", args.variant, examples, len(validation))
 
     # 2. Train with validation by retrieval; curves to DVCLive; the guard watches fixed probe documents.
+    #    Under torchrun every rank trains its share of each batch; rank 0 alone writes anything.
+    main = is_main_process()
     evaluator = retrieval_evaluator(validation, documents, "validation", cfg["eval_batch_size"])
     probe = probe_documents(documents, cfg["probe_documents"], seed)
-    start = time.perf_counter()
-    with atomic_path(out, is_dir=True) as tmp, tempfile.TemporaryDirectory(prefix="kosparse-train-") as work:
-        with Live(dir=curves, save_dvc_exp=False, dvcyaml=False) as live:
-            summary = train(model, dataset, evaluator, cfg, work, seed, probe, live, ranking_loss)
-        # 3. Save the best checkpoint as a SparseEncoder folder, with the idf.json it was trained with,
-        #    reading the whole window at serving time (train.max_length only bounds training memory).
-        document_modules(model)[0].max_seq_length = params["tokenizer"]["max_length"]
+    checkpoints = Path(out).parent / f".{Path(out).name}.checkpoints"  # one path for every rank under torchrun
+    try:
+        with Live(dir=curves, save_dvc_exp=False, dvcyaml=False) if main else nullcontext() as live:
+            summary = train(model, dataset, evaluator, cfg, str(checkpoints), seed, probe, live, ranking_loss)
+    finally:
+        if main:  # the best checkpoint is in memory now; a crash leaves nothing behind either
+            shutil.rmtree(checkpoints, ignore_errors=True)
+    if not main:
+        return
+
+    # 3. Save the best checkpoint as a SparseEncoder folder, with the idf.json it was trained with,
+    #    reading the whole window at serving time (train.max_length only bounds training memory).
+    document_modules(model)[0].max_seq_length = params["tokenizer"]["max_length"]
+    with atomic_path(out, is_dir=True) as tmp:
         save_encoder(model, tmp)
         shutil.copyfile(args.idf, tmp / "idf.json")
-    summary.update(variant=args.variant, examples=examples, seconds=round(time.perf_counter() - start, 1))
+    # Wall-clock time goes to the log, not to the summary: export depends on that file.
+    log.info("%s: trained in %.1f s", args.variant, summary.pop("train_seconds"))
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    loss = f"{distill['loss']} from {distill['teacher']}" if distill else "SparseMultipleNegativesRankingLoss"
+    summary.update(
+        variant=args.variant,
+        examples=examples,
+        recipe={"loss": loss, "anchor": cfg["anchor"], "examples_seen": summary["steps"] * cfg["batch_size"] * world},
+    )
     write_json(summary_path, summary)
     log.info(
         "%s: best validation nDCG@10 %.4f at step %s",

@@ -54,6 +54,7 @@ def main() -> None:
     parser.add_argument("--name", help="name in the metrics (sparse; default: the model folder's name)")
     parser.add_argument("--report", help="markdown report of the heaviest document tokens (sparse)")
     parser.add_argument("--out", default="metrics/bm25.json")
+    parser.add_argument("--per-query", help="per-query nDCG@10 of every retriever (for paired intervals)")
     args = parser.parse_args()
     cfg = load_params(args.params)["evaluate"]
 
@@ -88,10 +89,13 @@ def main() -> None:
         retrievers = [SparseRetriever(name, load_encoder(args.model), cfg["batch_size"])]
 
     # 3. Same harness for every retriever.
-    results = {}
+    results, per_query = {}, {}
     for retriever in retrievers:
         start = time.perf_counter()
-        results[retriever.name] = evaluate_retriever(retriever, documents, pairs, cfg["top_k"], text_of)
+        per_query[retriever.name] = {}
+        results[retriever.name] = evaluate_retriever(
+            retriever, documents, pairs, cfg["top_k"], text_of, per_query[retriever.name]
+        )
         log.info(
             "%s (%.1f s): %s",
             retriever.name,
@@ -117,6 +121,8 @@ def main() -> None:
         if args.report:
             with atomic_path(args.report) as tmp:
                 tmp.write_text(heavy_tokens_report(retriever.name, quality), encoding="utf-8")
+    if args.per_query:
+        write_json(args.per_query, per_query)
     write_json(args.out, results)
 
 

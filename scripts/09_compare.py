@@ -19,8 +19,12 @@ from kosparse.compare import (
     comparison,
     differing_queries,
     distillation_sentence,
+    floor_sentence,
+    intervals,
+    intervals_markdown,
     markdown_table,
     retrieval_rows,
+    sparsity_markdown,
     verdict,
 )
 from kosparse.errors import KosparseError
@@ -46,6 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--params", default="params.yaml")
     parser.add_argument("--bm25", default="metrics/bm25.json")
+    parser.add_argument("--per-query", nargs="+", default=[], help="per-query nDCG@10 files (stage evaluate*)")
     parser.add_argument("--eval", nargs="+", default=["metrics/eval_v1.json", "metrics/eval_v2.json"])
     parser.add_argument("--synthesize", default="metrics/synthesize.json")
     parser.add_argument("--mix", default="metrics/mix_v2.json")
@@ -70,8 +75,11 @@ def main() -> None:
             raise KosparseError(f"{path}: no retriever results in it")
         models[name] = result
     table = comparison(read_json(args.bm25), models)
+    per_query = {name: runs for path in args.per_query for name, runs in read_json(path).items()}
+    deltas = intervals(per_query)
     synthesize, mix = read_json(args.synthesize), read_json(args.mix)
-    sentence = verdict(table, cfg["gain_threshold"])
+    sentence = verdict(table, cfg["gain_threshold"], deltas)
+    floor = floor_sentence(table, list(models))
     teacher = read_json(args.teacher)
     distillation = {"loss": params["distill"]["loss"], "teacher": teacher["teacher"], "triples": teacher["triples"]}
     distill_sentence = distillation_sentence(table, distillation["loss"], distillation["teacher"])
@@ -95,7 +103,10 @@ def main() -> None:
     # 3. compare.json for `dvc metrics`, compare.md for people.
     write_json(args.out, {
         "test": table,
+        "intervals": deltas,
         "verdict": sentence,
+        "floor": floor,
+        "sparsity": {name: m.get("sparsity", {}).get("doc_active_dims_mean") for name, m in models.items()},
         "distillation": {**distillation, "verdict": distill_sentence},
         "synthetic": {"model": synthesize["model"], "accepted": synthesize["accepted"],
                       "acceptance_rate": synthesize["acceptance_rate"], **mix},
@@ -103,7 +114,8 @@ def main() -> None:
         "dictionaries": dictionaries,
         "codeswitch_ndcg@10": codeswitch,
     })  # fmt: skip
-    order = ["bm25_whitespace", "bm25_kiwi", "v1", "v2", "v2-v1", "v1_distill", "v1_distill-v1"]
+    order = ["bm25_whitespace", "bm25_kiwi", "bm25_tokens", "v1", "v2", "v2-v1", "v1_distill", "v1_distill-v1",
+             "v1-floor", "v2-floor", "v1_distill-floor"]  # fmt: skip
     plots = Path(args.plots_dir)
     write_csv(plots / "retrieval.csv", retrieval_rows(table, order))
     write_csv(plots / "synthetic.csv", acceptance_rows(synthesize))
@@ -112,12 +124,17 @@ def main() -> None:
         "",
         f"**Verdict:** {sentence}",
         "",
+        f"**Lexical floor:** {floor} `bm25_tokens` is BM25 over the encoder tokenizer's own tokens (particles, "
+        "endings and punctuation not weighed): an anchored model equals it before training.",
+        "",
         f"**{distill_sentence}** The teacher scored {distillation['triples']:,} training triples.",
         "",
         f"v2 = v1's real pairs + {mix['synthetic_used']} synthetic pairs (ratio {mix['synthetic_ratio']}, "
         f"by kind {mix['synthetic_by_kind']}) from `{synthesize['model']}`.",
         "",
         markdown_table(table, order),
+        intervals_markdown(deltas),
+        sparsity_markdown(models),
         codeswitch_markdown(codeswitch),
         "Dictionaries: "
         + ", ".join(f"{n} {d['pairs']} pairs ({d['precision']:.1%} precise on gold)" for n, d in dictionaries.items())

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from kosparse.compare import (
@@ -7,7 +8,10 @@ from kosparse.compare import (
     comparison,
     differing_queries,
     distillation_sentence,
+    floor_sentence,
+    intervals,
     markdown_table,
+    paired_interval,
     retrieval_rows,
     verdict,
 )
@@ -19,14 +23,41 @@ def _result(ndcg):
     return {"ko": {"test": {"ndcg@10": ndcg, "mrr@10": ndcg, "recall@10": ndcg, "recall@100": ndcg}}}
 
 
-def test_comparison_and_verdict_follow_the_numbers():
-    table = comparison({"bm25_kiwi": _result(0.9)}, {"v1": {"v1": _result(0.70)}, "v2": {"v2": _result(0.75)}})
-    assert table["ko"]["ndcg@10"] == {"bm25_kiwi": 0.9, "v1": 0.7, "v2": 0.75, "v2-v1": 0.05}
-    assert verdict(table).startswith("Synthetic data helped")
-    flat = comparison({}, {"v1": {"v1": _result(0.70)}, "v2": {"v2": _result(0.71)}})
-    assert verdict(flat).startswith("No clear gain")
-    worse = comparison({}, {"v1": {"v1": _result(0.70)}, "v2": {"v2": _result(0.60)}})
-    assert verdict(worse).startswith("Synthetic data hurt")
+def test_comparison_shows_deltas_to_v1_and_to_the_lexical_floor():
+    bm25 = {"bm25_kiwi": _result(0.9), "bm25_tokens": _result(0.8)}
+    table = comparison(bm25, {"v1": {"v1": _result(0.70)}, "v2": {"v2": _result(0.85)}})
+    assert table["ko"]["ndcg@10"] == {
+        "bm25_kiwi": 0.9, "bm25_tokens": 0.8, "v1": 0.7, "v2": 0.85, "v2-v1": 0.15, "v1-floor": -0.1, "v2-floor": 0.05
+    }  # fmt: skip
+    assert floor_sentence(table, ["v1", "v2"]) == (
+        "Below the lexical floor (BM25 over the encoder's tokens): v1 on ko (-0.1000)."
+    )
+
+
+def _per_query(values):
+    return {"ko": {"test": {f"q{i}": v for i, v in enumerate(values)}}}
+
+
+def test_verdict_claims_a_gain_or_loss_only_when_the_interval_excludes_zero():
+    rng = np.random.default_rng(1)
+    base = rng.uniform(0, 1, 400)
+    table = {"ko": {}}
+    runs = lambda shift, noise: {"v1": _per_query(base), "v2": _per_query(base + shift + rng.normal(0, noise, 400))}  # noqa: E731
+    assert verdict(table, 0.02, intervals(runs(0.05, 0.05))).startswith("Synthetic data helped")
+    assert verdict(table, 0.02, intervals(runs(-0.05, 0.05))).startswith("Synthetic data hurt")
+    noisy = intervals(runs(0.01, 0.5))  # a small mean difference drowned in per-query noise
+    assert noisy["ko"]["v2-v1"]["low"] < 0 < noisy["ko"]["v2-v1"]["high"]
+    assert verdict(table, 0.02, noisy).startswith("No clear effect")
+
+
+def test_paired_interval_is_seeded_and_brackets_the_mean():
+    a = {f"q{i}": float(i % 7) / 7 for i in range(300)}
+    b = {q: v + (0.1 if i % 3 else -0.05) for i, (q, v) in enumerate(a.items())}
+    first, second = paired_interval(a, b), paired_interval(a, b)
+    assert first == second and first["queries"] == 300
+    assert first["low"] < first["delta"] < first["high"] and first["low"] > 0
+    with pytest.raises(ValueError, match="share no query"):
+        paired_interval(a, {"other": 1.0})
 
 
 def test_the_distilled_variant_gets_its_own_delta_to_v1():
@@ -40,15 +71,19 @@ def test_the_distilled_variant_gets_its_own_delta_to_v1():
     assert distillation_sentence(comparison({}, {"v1": {"v1": _result(0.7)}}), "kl", "gemma").endswith("yet.")
 
 
-def test_differing_queries_lists_fixes_first():
-    queries = [{"query": q, "positive_ids": ["a"]} for q in ("same", "fixed", "broken")]
-    v1 = [["a", "b"], ["b", "a"], ["a", "c"]]
-    v2 = [["a", "c"], ["a", "b"], ["c", "a"]]
-    rows = differing_queries(queries, v1, v2, limit=5)
+def test_differing_queries_show_as_many_losses_as_wins():
+    names = ["fix1", "fix2", "fix3", "break1", "break2", "same"]
+    queries = [{"query": q, "positive_ids": ["a"]} for q in names]
+    v1 = [["b"], ["b"], ["b"], ["a"], ["a"], ["b"]]
+    v2 = [["a"], ["a"], ["a"], ["c"], ["c"], ["c"]]
+    rows = differing_queries(queries, v1, v2, limit=4)
     assert [(r["query"], r["v1_correct"], r["v2_correct"]) for r in rows] == [
-        ("fixed", False, True),
-        ("broken", True, False),
+        ("fix1", False, True),
+        ("fix2", False, True),
+        ("break1", True, False),
+        ("break2", True, False),
     ]
+    assert [r["query"] for r in differing_queries(queries, v1, v2, limit=6)] == names
 
 
 SYNTHETIC = [

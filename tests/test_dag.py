@@ -20,7 +20,7 @@ import pytest
 import yaml
 from conftest import REPO, SHARED_DATASETS
 
-V1_SIDE = {"train@v1", "evaluate@v1", "export@v1", "teacher_scores", "train_distill"}
+V1_SIDE = {"train@v1", "evaluate@v1", "export@v1", "teacher_scores", "train_distill", "export@v1_distill"}
 
 
 def _dvc(repo: Path, *args: str) -> str:
@@ -124,7 +124,7 @@ def test_changing_the_llm_reruns_synthesis_verification_and_their_followers_only
 
 def test_changing_the_distillation_loss_reruns_only_the_distilled_variant(committed_copy):
     rerun = _rerun_after(committed_copy, "distill.loss", "kl")
-    assert rerun == {"train_distill", "query_idf@v1_distill", "evaluate@v1_distill", "compare"}
+    assert rerun == {"train_distill", "query_idf@v1_distill", "evaluate@v1_distill", "export@v1_distill", "compare"}
 
 
 def _imported_kosparse_modules(path: Path) -> set[str]:

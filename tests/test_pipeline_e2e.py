@@ -23,7 +23,8 @@ def _train_args(variant, params, data, models, metrics):
     return [
         "scripts.07_train", variant, "--params", str(params), "--pairs", str(data / "collect/pairs_train.jsonl"),
         "--negatives", str(data / "neg.jsonl"), "--collect-dir", str(data / "collect"), "--base", str(models / "base"),
-        "--idf", str(data / "idf/idf.json"), "--out", str(models / variant),
+        "--idf", str(data / "idf/idf.json"), "--document-stats", str(data / "idf/document_stats.json"),
+        "--out", str(models / variant),
         "--curves", str(metrics / f"train_{variant}"), "--metrics", str(metrics / f"train_{variant}.json"),
     ]  # fmt: skip
 
@@ -63,6 +64,8 @@ def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
         str(d / "tok"),
         "--idf",
         str(d / "idf/idf.json"),
+        "--document-stats",
+        str(d / "idf/document_stats.json"),
         "--metrics",
         str(m / "i.json"),
     ]
@@ -81,11 +84,15 @@ def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
         str(p),
         "--collect-dir",
         str(d / "collect"),
+        "--tokenizer-dir",
+        str(d / "tok"),
+        "--document-stats",
+        str(d / "idf/document_stats.json"),
         "--out",
         str(m / "bm25.json"),
     )
     bm25 = json.loads((m / "bm25.json").read_text(encoding="utf-8"))
-    for retriever in ("bm25_whitespace", "bm25_kiwi"):
+    for retriever in ("bm25_whitespace", "bm25_kiwi", "bm25_tokens"):
         assert set(bm25[retriever]) == {"korquad", "msmarco_ko"}
         assert set(bm25[retriever]["korquad"]) == {"validation", "test"}
         assert set(bm25[retriever]["korquad"]["test"]) == {"ndcg@10", "mrr@10", "recall@10", "recall@100", "queries"}
@@ -131,7 +138,8 @@ def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
 
     _stage(*_train_args("v1", p, d, tmp_path / "models", m))
     summary = json.loads((m / "train_v1.json").read_text(encoding="utf-8"))
-    assert summary["steps"] == 4 and summary["best_checkpoint_step"] in (2, 4)
+    assert summary["steps"] == 4 and summary["best_checkpoint_step"] in (0, 2, 4)
+    assert summary["best_validation_ndcg@10"] >= summary["step0_validation_ndcg@10"] > 0
     assert (tmp_path / "models/v1/idf.json").read_bytes() == (d / "idf/idf.json").read_bytes()
     assert (m / "train_v1/plots/metrics/validation/ndcg@10.tsv").is_file()
 
