@@ -11,6 +11,7 @@ licences): a profile may add entries there.
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
 
@@ -39,6 +40,39 @@ def apply_profile(params: dict, overrides: dict, where: str = "") -> dict:
     return merged
 
 
+def with_comments(params_text: str, merged: dict) -> str:
+    """`merged` written in the layout of `params_text`, its comments kept (ruamel's round trip).
+
+    params.yaml's comments are its documentation; a profile switch must not erase them.
+    """
+    from ruamel.yaml import YAML
+
+    rt = YAML()
+    rt.width = 4096  # keep long lines as they are
+    rt.representer.add_representer(float, _float_with_dot)
+    document = rt.load(params_text)
+    _update(document, merged)
+    out = io.StringIO()
+    rt.dump(document, out)
+    return out.getvalue()
+
+
+def _float_with_dot(representer, value: float):
+    """2.0e-05, not 2e-05: PyYAML (which reads params) takes an exponent float without a dot for a string."""
+    text = repr(value)
+    if "e" in text and "." not in text.split("e")[0]:
+        text = text.replace("e", ".0e", 1)
+    return representer.represent_scalar("tag:yaml.org,2002:float", text)
+
+
+def _update(node, values: dict) -> None:
+    for key, value in values.items():
+        if key in node and isinstance(value, dict) and isinstance(node[key], dict):
+            _update(node[key], value)
+        elif node.get(key) != value:
+            node[key] = value
+
+
 def load_profile(name: str, profiles_dir: str | Path = "profiles") -> dict:
     path = Path(profiles_dir) / f"{name}.yaml"
     if not path.is_file():
@@ -57,7 +91,7 @@ def main() -> None:
     except KosparseError as e:
         sys.exit(f"error: {e}")
     with atomic_path(args.params) as tmp:
-        tmp.write_text(yaml.safe_dump(merged, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        tmp.write_text(with_comments(Path(args.params).read_text(encoding="utf-8"), merged), encoding="utf-8")
     print(f"params.yaml now uses profile {args.profile!r}; `git diff params.yaml` shows what changed")
 
 

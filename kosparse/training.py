@@ -37,6 +37,8 @@ class CollapseError(KosparseError):
 
 def check_train_config(cfg: dict) -> None:
     """Reject impossible settings before any model is loaded or any folder written."""
+    if not isinstance(cfg.get("threads"), int) or cfg["threads"] < 0:
+        raise KosparseError(f"train.threads = {cfg.get('threads')!r}: must be 0 (torch's default) or a thread count")
     for key in ("batch_size", "max_steps", "eval_steps", "probe_steps", "max_length"):
         value = cfg[key]
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:

@@ -18,6 +18,7 @@ import shutil
 from contextlib import nullcontext
 from pathlib import Path
 
+import torch
 from dvclive import Live
 from transformers import set_seed
 
@@ -66,6 +67,8 @@ def main() -> None:
     scale = distill["score_scale"] if distill else 1.0
     dataset = training_examples(pairs, negatives, doc_text, cfg["negatives_per_query"], labels, scale)
     validation = read_jsonl(collect / "pairs_validation.jsonl")
+    if cfg["threads"]:  # floating-point sums depend on how work splits across threads
+        torch.set_num_threads(cfg["threads"])
     set_seed(seed)
     stats = read_json(args.document_stats)
     model = build_model(args.base, args.idf, cfg["max_length"], cfg["anchor"], params["evaluate"]["bm25"], stats)

@@ -90,6 +90,7 @@ TRAIN_CFG = {
     "max_length": 64, "batch_size": 4, "negatives_per_query": 1, "max_steps": 4, "learning_rate": 1.0e-4,
     "warmup_ratio": 0.1, "document_regularizer_weight": 1.0e-3, "regularizer_warmup_ratio": 0.5, "eval_steps": 2,
     "eval_batch_size": 8, "probe_steps": 2, "probe_documents": 4, "collapse_min_active_dims": 1.0, "bf16": False,
+    "threads": 0,
 }  # fmt: skip
 
 

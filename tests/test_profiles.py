@@ -67,3 +67,21 @@ def test_a_profile_may_add_sources_and_licences_but_no_other_new_keys():
     assert set(merged["collect"]["sources"]) == {"a", "b"} and merged["export"]["data_licences"]["b"] == "y"
     with pytest.raises(KosparseError, match=r"profile sets collect\.sourcez"):
         apply_profile(params, {"collect": {"sourcez": {}}})
+
+
+def test_switching_profile_keeps_params_comments_and_sets_the_values(tmp_path):
+    import subprocess
+    import sys
+
+    shutil.copy(REPO / "params.yaml", tmp_path / "params.yaml")
+    shutil.copytree(REPO / "profiles", tmp_path / "profiles")
+    before = (tmp_path / "params.yaml").read_text(encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "kosparse.profiles", "gb10"], cwd=tmp_path, check=True, env={
+        "PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})  # fmt: skip
+    after = (tmp_path / "params.yaml").read_text(encoding="utf-8")
+    comments = lambda text: [line.split("#", 1)[1] for line in text.splitlines() if "#" in line]  # noqa: E731
+    assert comments(before) and set(comments(before)) <= set(comments(after)) | {
+        c for c in comments(before) if "klue" in c
+    }
+    expected = apply_profile(load_params(REPO / "params.yaml"), load_profile("gb10", REPO / "profiles"))
+    assert yaml.safe_load(after) == expected
