@@ -6,8 +6,9 @@ import numpy as np
 
 METRICS = ("ndcg@10", "mrr@10", "recall@10", "recall@100")
 # (candidate, baseline) pairs whose nDCG@10 difference compare reports with a paired interval
-DELTAS = (("v2", "v1"), ("v1_distill", "v1"), *((v, b) for v in ("v1", "v2", "v1_distill")
-          for b in ("bm25_tokens", "bm25_kiwi")))  # fmt: skip
+VARIANTS = ("v1", "v2", "v1_distill")
+DELTAS = (("v2", "v1"), ("v1_distill", "v1"), *((v, b) for v in VARIANTS for b in ("bm25_tokens", "bm25_kiwi")),
+          *((f"{v}+bm25_kiwi", "bm25_kiwi") for v in VARIANTS))  # fmt: skip
 
 
 def paired_interval(

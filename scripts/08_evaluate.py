@@ -17,6 +17,7 @@ from pathlib import Path
 from kosparse.analyzers import KiwiAnalyzer, whitespace_tokens
 from kosparse.cli import run
 from kosparse.errors import KosparseError
+from kosparse.hybrid import CachedRetriever, HybridRetriever, tuned_hybrid
 from kosparse.io import atomic_path, load_params, read_json, read_jsonl, write_json
 from kosparse.retrieval import BM25Retriever, SparseRetriever, evaluate_retriever
 from kosparse.tokenizer import EncoderTokenAnalyzer, load_tokenizer
@@ -86,7 +87,8 @@ def main() -> None:
         from kosparse.sparse_model import load_encoder
 
         name = args.name or Path(args.model).name
-        retrievers = [SparseRetriever(name, load_encoder(args.model), cfg["batch_size"])]
+        # cached: the hybrid below reuses these hits instead of encoding the collection again
+        retrievers = [CachedRetriever(SparseRetriever(name, load_encoder(args.model), cfg["batch_size"]))]
 
     # 3. Same harness for every retriever.
     results, per_query = {}, {}
@@ -110,7 +112,7 @@ def main() -> None:
         from kosparse.idf import decoded_keys
         from kosparse.vector_quality import functional_tokens, korean_quality, sparsity
 
-        (retriever,) = retrievers
+        retriever = retrievers[0].inner
         docs, queries = sp.vstack(retriever.doc_matrices).tocsr(), sp.vstack(retriever.query_matrices).tocsr()
         tok = retriever.model.tokenizer
         keys = list(decoded_keys(tok, range(docs.shape[1])).values())
@@ -121,6 +123,18 @@ def main() -> None:
         if args.report:
             with atomic_path(args.report) as tmp:
                 tmp.write_text(heavy_tokens_report(retriever.name, quality), encoding="utf-8")
+
+        # 5. Hybrid with Kiwi BM25, as OpenSearch's normalization-processor fuses them; weight chosen on validation.
+        bm25 = cfg["bm25"]
+        kiwi_bm25 = CachedRetriever(BM25Retriever("bm25_kiwi", kiwi, bm25["k1"], bm25["b"], bm25["method"]))
+        hybrid = HybridRetriever(f"{retriever.name}+bm25_kiwi", [retrievers[0], kiwi_bm25], [0.5, 0.5])
+        per_query[hybrid.name] = {}
+        weight, results[hybrid.name], by_weight = tuned_hybrid(
+            hybrid, documents, pairs, cfg["top_k"], cfg["hybrid_weights"], text_of, per_query[hybrid.name]
+        )
+        results["hybrid"] = {"sparse_weight": weight, "validation_ndcg@10_by_sparse_weight": by_weight}
+        log.info("%s: sparse weight %.2f, test %s", hybrid.name, weight,
+                 {d: s["test"]["ndcg@10"] for d, s in results[hybrid.name].items()})  # fmt: skip
     if args.per_query:
         write_json(args.per_query, per_query)
     write_json(args.out, results)

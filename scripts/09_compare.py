@@ -74,7 +74,8 @@ def main() -> None:
         if name is None:
             raise KosparseError(f"{path}: no retriever results in it")
         models[name] = result
-    table = comparison(read_json(args.bm25), models)
+    hybrids = {k: v for m in models.values() for k, v in m.items() if k.endswith("+bm25_kiwi")}
+    table = comparison({**read_json(args.bm25), **hybrids}, models)
     per_query = {name: runs for path in args.per_query for name, runs in read_json(path).items()}
     deltas = intervals(per_query)
     synthesize, mix = read_json(args.synthesize), read_json(args.mix)
@@ -107,6 +108,7 @@ def main() -> None:
         "verdict": sentence,
         "floor": floor,
         "sparsity": {name: m.get("sparsity", {}).get("doc_active_dims_mean") for name, m in models.items()},
+        "hybrid_sparse_weight": {name: m["hybrid"]["sparse_weight"] for name, m in models.items() if "hybrid" in m},
         "distillation": {**distillation, "verdict": distill_sentence},
         "synthetic": {"model": synthesize["model"], "accepted": synthesize["accepted"],
                       "acceptance_rate": synthesize["acceptance_rate"], **mix},
@@ -115,7 +117,7 @@ def main() -> None:
         "codeswitch_ndcg@10": codeswitch,
     })  # fmt: skip
     order = ["bm25_whitespace", "bm25_kiwi", "bm25_tokens", "v1", "v2", "v2-v1", "v1_distill", "v1_distill-v1",
-             "v1-floor", "v2-floor", "v1_distill-floor"]  # fmt: skip
+             "v1-floor", "v2-floor", "v1_distill-floor", *hybrids]  # fmt: skip
     plots = Path(args.plots_dir)
     write_csv(plots / "retrieval.csv", retrieval_rows(table, order))
     write_csv(plots / "synthetic.csv", acceptance_rows(synthesize))
