@@ -530,9 +530,19 @@ def pruning_table(
 
 
 def manifest(
-    variant_name: str, variant: Variant, names: dict[str, str], version: str, prune: dict, files: dict
+    variant_name: str,
+    variant: Variant,
+    names: dict[str, str],
+    version: str,
+    prune: dict,
+    files: dict,
+    sparse_weight: float = 0.7,
 ) -> dict:
-    """What the request printer (scripts/opensearch_requests.py) needs, read from the folder itself."""
+    """What the request printer (scripts/opensearch_requests.py) needs, read from the folder itself.
+
+    `sparse_weight` is the neural_sparse query's weight in the hybrid search pipeline (evaluate tunes it
+    on validation); BM25's is the rest, in the order of the hybrid query: [BM25, neural_sparse].
+    """
     prune_type, _ = check_prune(prune)
     file_digests = {
         name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()} for name, data in files.items()
@@ -551,6 +561,7 @@ def manifest(
         "document_max_tokens": variant.max_length,
         "query_max_tokens": query_tok.truncation["max_length"] - query_tok.num_special_tokens_to_add(False),
         "prune": {"type": prune_type} if prune_type == "none" else {"type": prune_type, "ratio": prune["ratio"]},
+        "hybrid_weights": [round(1 - sparse_weight, 4), round(sparse_weight, 4)],
         "files": file_digests,
     }  # fmt: skip
 

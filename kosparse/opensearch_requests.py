@@ -88,6 +88,7 @@ def build_requests(
     doc_id, tok_id = f"<{doc_model['name']} model_id>", f"<{tok_model['name']} model_id>"
     ingest, two_phase, hybrid = f"{doc_model['name']}-ingest", f"{index}-two-phase", f"{index}-hybrid"
     prune_type = manifest["prune"]["type"]
+    weights = manifest.get("hybrid_weights", [0.3, 0.7])  # [BM25, neural_sparse]; older exports lack the key
     prune = {} if prune_type == "none" else {"prune_type": prune_type, "prune_ratio": manifest["prune"]["ratio"]}
     neural_sparse = {"neural_sparse": {vector_field: {"query_text": query, "model_id": tok_id}}}
     text_mapping = {"type": "text", "analyzer": "nori"}
@@ -185,7 +186,10 @@ def build_requests(
                     {
                         "normalization-processor": {
                             "normalization": {"technique": "min_max"},
-                            "combination": {"technique": "arithmetic_mean", "parameters": {"weights": [0.3, 0.7]}},
+                            "combination": {
+                                "technique": "arithmetic_mean",
+                                "parameters": {"weights": manifest.get("hybrid_weights", [0.3, 0.7])},
+                            },
                         }
                     }
                 ],

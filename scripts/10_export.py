@@ -85,7 +85,10 @@ def main() -> None:
 
     # 6. The folder, all or nothing, and the metrics.
     files = {**zips, **{name: dumps(body).encode("utf-8") for name, body in bodies.items()}}
-    man = export.manifest(variant_name, variant, names, str(cfg["version"]), cfg["prune"], files)
+    hybrid = eval_metrics.get("hybrid", {})  # evaluate's weight for the neural_sparse side, tuned on validation
+    man = export.manifest(
+        variant_name, variant, names, str(cfg["version"]), cfg["prune"], files, hybrid.get("sparse_weight", 0.7)
+    )
     sources = params["collect"]["sources"]
     data = {
         source: {
