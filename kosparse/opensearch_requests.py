@@ -188,7 +188,7 @@ def build_requests(
                             "normalization": {"technique": "min_max"},
                             "combination": {
                                 "technique": "arithmetic_mean",
-                                "parameters": {"weights": manifest.get("hybrid_weights", [0.3, 0.7])},
+                                "parameters": {"weights": weights},
                             },
                         }
                     }
