@@ -1,7 +1,7 @@
 """Stage 05: synthetic Korean query–document pairs from a local LLM, filtered and counted.
 
     python -m scripts.05_synthesize --params params.yaml --collect-dir data/collect \
-        --out-dir data/synthetic --metrics metrics/synthesize.json
+        --out-dir data/synthetic --metrics metrics/synthesize.json --times metrics/times/synthesize.json
 
 Answers are cached outside the DVC outputs ($KOSPARSE_CACHE/llm, default
 ~/.cache/kosparse/llm), one line per LLM call, so an interrupted run resumes and
@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--collect-dir", default="data/collect")
     parser.add_argument("--out-dir", default="data/synthetic")
     parser.add_argument("--metrics", default="metrics/synthesize.json")
+    parser.add_argument("--times", default="metrics/times/synthesize.json", help="speeds and wall time")
     parser.add_argument("--cache", default=None, help="answer cache file (default $KOSPARSE_CACHE/llm/answers.jsonl)")
     args = parser.parse_args()
     params = load_params(args.params)
@@ -88,15 +89,20 @@ def main() -> None:
         "accepted": len(accepted),
         "acceptance_rate": round(len(accepted) / max(1, sum(t.expected for t in tasks)), 4),
         "llm_requests": len(tasks),
-        "llm_requests_fresh": fresh,
-        "llm_seconds": round(llm_seconds, 1),
         "prompt_tokens": sum(r["prompt_tokens"] for r in records),
         "completion_tokens": sum(r["completion_tokens"] for r in records),
+    }
+    # Speeds and wall time vary from run to run: their own file, which no stage depends on (compare reads
+    # the counts above), so a re-run that accepts the same pairs re-runs nothing downstream.
+    times = {
+        "llm_requests_fresh": fresh,
+        "llm_seconds": round(llm_seconds, 1),
         **tokens_per_second(records, speed),
         "accepted_pairs_per_hour": round(len(accepted) / (llm_seconds / 3600), 1) if llm_seconds else None,
         "wall_seconds": round(time.perf_counter() - started, 1),
         **peak_memory(),
     }
+    write_json(args.times, times)
     write_json(args.metrics, metrics)
     log.info(
         "accepted %d of %d requested (%.1f%%)", len(accepted), metrics["requested"], 100 * metrics["acceptance_rate"]

@@ -141,7 +141,7 @@ def test_plan_is_fixed_and_sized_by_params(tmp_path):
 def _synthesize(tmp_path, params, cache, out):
     cmd = [sys.executable, "-m", "scripts.05_synthesize", "--params", str(params),
            "--collect-dir", str(tmp_path / "collect"), "--out-dir", str(out),
-           "--metrics", str(out) + ".json", "--cache", str(cache)]  # fmt: skip
+           "--metrics", str(out) + ".json", "--times", str(out) + ".times.json", "--cache", str(cache)]  # fmt: skip
     return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
@@ -171,6 +171,8 @@ def test_sigkill_at_several_points_then_resume_gives_the_uninterrupted_output(tm
     for name in ("pairs.jsonl", "rejected.jsonl"):
         assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "ref" / name).read_bytes(), name
     metrics = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
-    assert metrics["llm_requests"] == 9 and metrics["llm_requests_fresh"] == 9 - 7
+    times = json.loads((tmp_path / "out.times.json").read_text(encoding="utf-8"))
+    assert metrics["llm_requests"] == 9 and times["llm_requests_fresh"] == 9 - 7
+    assert metrics == json.loads((tmp_path / "ref.json").read_text(encoding="utf-8")), "no wall-clock field in it"
     counted = sum(sum(g["rejected"].values()) + g["accepted"] for g in metrics["generators"].values())
     assert counted == metrics["requested"]
