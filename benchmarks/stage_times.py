@@ -6,7 +6,8 @@
     python -m benchmarks.stage_times --table          # latest measured run of every stage, from the log
 
 Stages run in dependency order; each one's peak RSS is that of its largest
-process (os.wait4). Rows are appended to reports/stage_times.jsonl with the
+process (os.wait4); where nvidia-smi exists, peak GPU memory in use is polled
+too. Rows are appended to reports/stage_times.jsonl with the
 date and host (and whether the stage ran or DVC skipped it), so measurements
 from several runs can be tabulated together; the Markdown table of the stages
 that ran is printed.
@@ -17,8 +18,10 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -39,25 +42,59 @@ def changed(stage: str) -> bool:
     return bool(json.loads(out or "{}"))
 
 
+class GpuMemoryPoller:
+    """Peak GPU memory in use while a stage runs, polled from nvidia-smi (device-wide, every 0.5 s)."""
+
+    def __init__(self):
+        self.peak_mib, self._stop = 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True) if shutil.which("nvidia-smi") else None
+
+    def _poll(self) -> None:
+        query = ["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"]
+        while not self._stop.wait(0.5):
+            out = subprocess.run(query, capture_output=True, text=True, check=False).stdout
+            self.peak_mib = max([self.peak_mib, *(float(v) for v in out.split() if v.strip())])
+
+    def __enter__(self):
+        if self._thread:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+
+
 def run_stage(stage: str, force: bool) -> dict:
     ran = force or changed(stage)
     cmd = [sys.executable, "-m", "dvc", "repro", "--single-item", *(["--force"] if force else []), stage]
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd)
-    _, status, usage = os.wait4(proc.pid, 0)
-    return {
+    with GpuMemoryPoller() as gpu:
+        proc = subprocess.Popen(cmd)
+        _, status, usage = os.wait4(proc.pid, 0)
+    row = {
         "stage": stage,
         "ran": ran,
         "wall_s": round(time.perf_counter() - started, 1),
         "peak_rss_gb": round(usage.ru_maxrss / 1024**2, 2),  # Linux reports KiB
         "ok": os.waitstatus_to_exitcode(status) == 0,
     }
+    if gpu._thread:
+        row["peak_gpu_gb"] = round(gpu.peak_mib / 1024, 2)
+    return row
+
+
+def _gb(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f} GB"
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| stage | wall | peak RSS | measured |", "|---|---|---|---|"]
+    lines = ["| stage | wall | peak RSS | peak GPU memory | measured |", "|---|---|---|---|---|"]
     lines += [
-        f"| {r['stage']} | {r['wall_s'] / 60:.1f} min | {r['peak_rss_gb']:.2f} GB | {r['date'][:16]} |" for r in rows
+        f"| {r['stage']} | {r['wall_s'] / 60:.1f} min | {r['peak_rss_gb']:.2f} GB | "
+        f"{_gb(r.get('peak_gpu_gb'))} | {r['date'][:16]} |"
+        for r in rows
     ]
     total = sum(r["wall_s"] for r in rows)
     lines.append(f"| **total** | **{total / 60:.0f} min** | **{max(r['peak_rss_gb'] for r in rows):.2f} GB** | |")
