@@ -170,3 +170,10 @@ def test_every_stage_depends_on_each_kosparse_module_its_script_imports():
             if absent:
                 missing[stage.name] = sorted(absent)
     assert not missing, f"stages whose deps miss a module their script imports: {missing}"
+
+
+def test_a_docstring_change_in_one_module_reruns_only_the_stages_that_import_it(committed_copy):
+    module = committed_copy / "kosparse" / "hybrid.py"
+    module.write_text(module.read_text(encoding="utf-8").replace('"""Hybrid search', '"""Hybrid retrieval', 1))
+    # The stages whose scripts import kosparse.hybrid; their outputs stay byte-identical, so DVC stops there.
+    assert _changed_stages(committed_copy) == {"evaluate_bm25", "evaluate@v1", "evaluate@v2", "evaluate@v1_distill"}
