@@ -70,6 +70,12 @@ def intervals_markdown(table: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def variant_name(evaluation: dict) -> str | None:
+    """The variant an evaluate@<v> metrics file is about: its one key that is neither a summary nor a hybrid."""
+    summaries = ("sparsity", "korean_quality", "hybrid")
+    return next((k for k in evaluation if k not in summaries and not k.endswith("+bm25_kiwi")), None)
+
+
 def comparison(bm25: dict, models: dict[str, dict], split: str = "test") -> dict:
     """{dataset: {metric: {retriever: value, "<variant>-v1": delta}}} over the datasets every retriever has."""
     retrievers = {**bm25, **{name: m[name] for name, m in models.items()}}
@@ -109,16 +115,18 @@ def is_delta(column: str) -> bool:
     return column.endswith(("-v1", "-floor"))
 
 
-def floor_sentence(table: dict, variants: list[str]) -> str:
-    """One sentence: does every variant beat BM25 over its own tokens on every test set (nDCG@10)?"""
-    rows = {d: r["ndcg@10"] for d, r in table.items() if "bm25_tokens" in r["ndcg@10"]}
+def floor_sentence(deltas: dict, variants: list[str]) -> str:
+    """One sentence: is any variant below (or above) BM25 over its own tokens? Only the paired intervals decide."""
+    rows = [(v, d, i) for v in variants for d, by in deltas.items() if (i := by.get(f"{v}-bm25_tokens"))]
     if not rows:
         return "BM25 over the encoder's tokens has not been evaluated yet."
-    below = [f"{v} on {d} ({row[v] - row['bm25_tokens']:+.4f})" for d, row in rows.items() for v in variants
-             if v in row and row[v] < row["bm25_tokens"]]  # fmt: skip
-    if below:
-        return "Below the lexical floor (BM25 over the encoder's tokens): " + ", ".join(below) + "."
-    return "Every variant is at or above the lexical floor (BM25 over the encoder's tokens) on every test set."
+    below = [f"{v} on {d}" for v, d, i in rows if i["high"] < 0]
+    above = [f"{v} on {d}" for v, d, i in rows if i["low"] > 0]
+    return (
+        "Against the lexical floor (BM25 over the encoder's tokens; paired 95% intervals of test nDCG@10): "
+        f"significantly below it: {', '.join(below) or 'none'}; significantly above it: {', '.join(above) or 'none'}; "
+        f"no significant difference: {len(rows) - len(below) - len(above)} of {len(rows)} (variant, test set) pairs."
+    )
 
 
 def sparsity_markdown(models: dict[str, dict]) -> str:
@@ -132,13 +140,17 @@ def sparsity_markdown(models: dict[str, dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def distillation_sentence(table: dict, loss: str, teacher: str) -> str:
-    """One sentence: what distilling from the dense teacher did to v1's nDCG@10."""
-    deltas = {d: rows["ndcg@10"].get("v1_distill-v1") for d, rows in table.items()}
-    if any(v is None for v in deltas.values()):
+def distillation_sentence(deltas: dict, loss: str, teacher: str) -> str:
+    """One sentence: what distilling from the dense teacher did to v1's nDCG@10, with the paired intervals."""
+    rows = {d: by.get("v1_distill-v1") for d, by in deltas.items()}
+    if not rows or any(i is None for i in rows.values()):
         return "v1_distill has not been evaluated on every test set yet."
-    text = ", ".join(f"{d} {v * 100:+.1f}" for d, v in deltas.items())
-    return f"Distillation ({loss} from `{teacher}`, v1's data): v1_distill − v1 = {text} nDCG@10 points."
+    text = ", ".join(
+        f"{d} {i['delta'] * 100:+.1f} [{i['low'] * 100:+.1f}, {i['high'] * 100:+.1f}] {interval_word(i)}"
+        for d, i in rows.items()
+    )
+    head = f"Distillation ({loss} from `{teacher}`, v1's data): v1_distill − v1 = "
+    return head + text + " (nDCG@10 points, 95% intervals)."
 
 
 def markdown_table(table: dict, order: list[str]) -> str:

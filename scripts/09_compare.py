@@ -25,6 +25,7 @@ from kosparse.compare import (
     markdown_table,
     retrieval_rows,
     sparsity_markdown,
+    variant_name,
     verdict,
 )
 from kosparse.errors import KosparseError
@@ -56,7 +57,7 @@ def main() -> None:
     parser.add_argument("--mix", default="metrics/mix_v2.json")
     parser.add_argument("--synonyms", default="metrics/synonyms.json")
     parser.add_argument("--codeswitch", default="metrics/codeswitch.json")
-    parser.add_argument("--teacher", default="metrics/teacher.json", help="the teacher_scores stage's metrics")
+    parser.add_argument("--teacher-scores", default="data/teacher/v1.jsonl", help="teacher_scores' triples")
     parser.add_argument("--models", nargs=2, default=["models/served/v1", "models/served/v2"])
     parser.add_argument("--collect-dir", default="data/collect")
     parser.add_argument("--out", default="metrics/compare.json")
@@ -70,7 +71,7 @@ def main() -> None:
     models = {}
     for path in args.eval:
         result = read_json(path)
-        name = next((k for k in result if k not in ("sparsity", "korean_quality")), None)
+        name = variant_name(result)
         if name is None:
             raise KosparseError(f"{path}: no retriever results in it")
         models[name] = result
@@ -80,10 +81,10 @@ def main() -> None:
     deltas = intervals(per_query)
     synthesize, mix = read_json(args.synthesize), read_json(args.mix)
     sentence = verdict(table, cfg["gain_threshold"], deltas)
-    floor = floor_sentence(table, list(models))
-    teacher = read_json(args.teacher)
-    distillation = {"loss": params["distill"]["loss"], "teacher": teacher["teacher"], "triples": teacher["triples"]}
-    distill_sentence = distillation_sentence(table, distillation["loss"], distillation["teacher"])
+    floor = floor_sentence(deltas, list(models))
+    distillation = {"loss": params["distill"]["loss"], "teacher": params["distill"]["teacher"],
+                    "triples": len(read_jsonl(args.teacher_scores))}  # fmt: skip
+    distill_sentence = distillation_sentence(deltas, distillation["loss"], distillation["teacher"])
     synonyms = read_json(args.synonyms)
     dictionaries = {
         name: {"pairs": synonyms[name]["pairs"], "precision": synonyms[name]["precision"]["precision"]}

@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import KORQUAD
 
 from kosparse.analyzers import KiwiAnalyzer
 from kosparse.anchor import BM25AnchoredPooling, bm25_tf_part
@@ -26,11 +25,9 @@ WINDOW = 512
 
 
 @pytest.fixture(scope="module")
-def korean_setup(tmp_path_factory):
+def korean_setup(tmp_path_factory, korquad):
     """Real KorQuAD paragraphs and questions, a morpheme-cut tokenizer, its IDF and document stats, a small BERT."""
-    if not KORQUAD.is_file():
-        pytest.skip(f"shared data sets not found at {KORQUAD.parent.parent} (set KOSPARSE_SHARED_DATASETS)")
-    articles = json.loads(KORQUAD.read_text(encoding="utf-8"))["data"][:12]
+    articles = korquad["data"][:12]
     documents = [p["context"] for a in articles for p in a["paragraphs"]]
     queries = [qa["question"] for a in articles for p in a["paragraphs"] for qa in p["qas"]][:200]
     root = tmp_path_factory.mktemp("anchor")

@@ -13,6 +13,7 @@ from kosparse.compare import (
     markdown_table,
     paired_interval,
     retrieval_rows,
+    variant_name,
     verdict,
 )
 from kosparse.errors import KosparseError
@@ -29,9 +30,16 @@ def test_comparison_shows_deltas_to_v1_and_to_the_lexical_floor():
     assert table["ko"]["ndcg@10"] == {
         "bm25_kiwi": 0.9, "bm25_tokens": 0.8, "v1": 0.7, "v2": 0.85, "v2-v1": 0.15, "v1-floor": -0.1, "v2-floor": 0.05
     }  # fmt: skip
-    assert floor_sentence(table, ["v1", "v2"]) == (
-        "Below the lexical floor (BM25 over the encoder's tokens): v1 on ko (-0.1000)."
-    )
+
+
+def test_floor_sentence_goes_by_the_intervals_not_the_point_estimates():
+    deltas = {"ko": {"v1-bm25_tokens": {"delta": -0.1, "low": -0.15, "high": -0.05},
+                     "v2-bm25_tokens": {"delta": -0.004, "low": -0.008, "high": 0.001}},
+              "en": {"v1-bm25_tokens": {"delta": 0.02, "low": 0.01, "high": 0.03}}}  # fmt: skip
+    sentence = floor_sentence(deltas, ["v1", "v2"])
+    assert "significantly below it: v1 on ko;" in sentence and "significantly above it: v1 on en;" in sentence
+    assert sentence.endswith("no significant difference: 1 of 3 (variant, test set) pairs.")
+    assert floor_sentence({"ko": {}}, ["v1"]) == "BM25 over the encoder's tokens has not been evaluated yet."
 
 
 def _per_query(values):
@@ -64,11 +72,13 @@ def test_the_distilled_variant_gets_its_own_delta_to_v1():
     models = {"v1": {"v1": _result(0.70)}, "v2": {"v2": _result(0.71)}, "v1_distill": {"v1_distill": _result(0.655)}}
     table = comparison({}, models)
     assert table["ko"]["ndcg@10"]["v1_distill-v1"] == -0.045 and table["ko"]["ndcg@10"]["v2-v1"] == 0.01
-    assert distillation_sentence(table, "kl", "gemma") == (
-        "Distillation (kl from `gemma`, v1's data): v1_distill − v1 = ko -4.5 nDCG@10 points."
+    loss = {"ko": {"v1_distill-v1": {"delta": -0.045, "low": -0.06, "high": -0.03}}}
+    assert distillation_sentence(loss, "kl", "gemma") == (
+        "Distillation (kl from `gemma`, v1's data): v1_distill − v1 = ko -4.5 [-6.0, -3.0] loss "
+        "(nDCG@10 points, 95% intervals)."
     )
     assert "| ndcg@10 | 0.7000 | 0.6550 | -0.0450 |" in markdown_table(table, ["v1", "v1_distill", "v1_distill-v1"])
-    assert distillation_sentence(comparison({}, {"v1": {"v1": _result(0.7)}}), "kl", "gemma").endswith("yet.")
+    assert distillation_sentence({"ko": {}}, "kl", "gemma").endswith("yet.")
 
 
 def test_differing_queries_show_as_many_losses_as_wins():
@@ -128,3 +138,9 @@ def test_plot_rows_and_codeswitch_table_come_from_the_metrics():
     codeswitch = {"queries": {"switched": 3}, "v1": run, "v1+base": run, "expansion_alpha": 0.5}
     assert codeswitch_table(codeswitch) == {"ko": {"v1": 0.5, "v1+base": 0.5}}
     assert "| v1+base | 0.5000 |" in codeswitch_markdown(codeswitch_table(codeswitch))
+
+
+def test_the_variant_of_an_evaluation_is_not_its_hybrid_or_a_summary():
+    evaluation = {"hybrid": {"sparse_weight": 0.2}, "korean_quality": {}, "sparsity": {}, "v2": {}, "v2+bm25_kiwi": {}}
+    assert variant_name(evaluation) == "v2"
+    assert variant_name({"hybrid": {}, "sparsity": {}}) is None

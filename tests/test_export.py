@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from conftest import KORQUAD, REPO, TINY_DOCUMENT_SIDE, TINY_PAIRS
+from conftest import REPO, TINY_DOCUMENT_SIDE, TINY_PAIRS
 from scipy import sparse
 
 from kosparse import export
@@ -37,11 +37,9 @@ def variant(model_dir):
 
 
 @pytest.fixture(scope="module")
-def real_documents():
+def real_documents(korquad):
     """50 real KorQuAD paragraphs, from 50 different articles."""
-    if not KORQUAD.is_file():
-        pytest.fail(f"shared data sets not found: {KORQUAD}")
-    articles = json.loads(KORQUAD.read_text(encoding="utf-8"))["data"]
+    articles = korquad["data"]
     return [article["paragraphs"][0]["context"] for article in articles[:50]]
 
 
@@ -74,8 +72,8 @@ def test_trace_gives_a_padded_batch_the_vectors_of_single_documents(variant, zip
     assert ((batched > 0) == (single > 0)).all()
 
 
-def test_query_vectors_built_the_opensearch_way_equal_the_query_encoder(variant, zips):
-    questions = [q["question"] for p in json.loads(KORQUAD.read_text(encoding="utf-8"))["data"][0]["paragraphs"]
+def test_query_vectors_built_the_opensearch_way_equal_the_query_encoder(variant, zips, korquad):
+    questions = [q["question"] for p in korquad["data"][0]["paragraphs"]
                  for q in p["qas"]][:20]  # fmt: skip
     vocabulary_words = [w for w in variant.idf if w.isalpha() and w.isascii()][:300]
     long_query = " ".join(vocabulary_words)  # more distinct tokens than the query side keeps

@@ -7,7 +7,7 @@ import urllib.request
 
 import jsonschema
 import pytest
-from conftest import KORQUAD, QWEN_ID, SMOLLM2_ID
+from conftest import QWEN_ID, SMOLLM2_ID
 
 from kosparse import prompts
 from kosparse.answer_cache import AnswerCache, answer_key
@@ -84,8 +84,8 @@ def test_llama_cpp_unknown_grammar_mode_is_an_error(smollm2_gguf):
         LlamaCppBackend(SMOLLM2_ID, 512, 1, "none", 256, retries=0, grammar="sometimes")
 
 
-def test_qwen_writes_korean_queries_for_a_korean_passage(qwen_gguf):
-    passage = json.loads(KORQUAD.read_text(encoding="utf-8"))["data"][0]["paragraphs"][0]["context"][:600]
+def test_qwen_writes_korean_queries_for_a_korean_passage(qwen_gguf, korquad):
+    passage = korquad["data"][0]["paragraphs"][0]["context"][:600]
     backend = LlamaCppBackend(QWEN_ID, n_ctx=2048, n_threads=1, n_gpu_layers="none", n_batch=512, retries=0)
     schema = prompts.DOC2QUERY.schema(3, 80)
     messages = prompts.doc2query_messages(passage, 3)

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import KORQUAD, REPO
+from conftest import REPO
 
 from kosparse.errors import InputError
 from kosparse.models import load_sentence_transformer
@@ -82,8 +82,8 @@ def test_gloss_patterns_find_where_a_multi_word_korean_term_starts(kiwi):
     assert ("동사", "gank") in found  # a label, not a translation: the similarity threshold drops it later
 
 
-def test_corpus_terms_on_real_korquad_paragraphs(kiwi):
-    data = json.loads(KORQUAD.read_text(encoding="utf-8"))["data"]
+def test_corpus_terms_on_real_korquad_paragraphs(kiwi, korquad):
+    data = korquad["data"]
     texts = [p["context"] for article in data[:5] for p in article["paragraphs"]]
     korean, english = corpus_terms(kiwi, texts + ["search engine 과 search 엔진"])
     assert korean.most_common(1)[0][1] > 5 and all(len(t) >= 2 for t in korean)

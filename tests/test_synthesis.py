@@ -7,7 +7,7 @@ import time
 from collections import Counter
 
 import yaml
-from conftest import KORQUAD, REPO, SMOLLM2_ID
+from conftest import REPO, SMOLLM2_ID
 
 from kosparse.analyzers import KiwiAnalyzer
 from kosparse.retrieval import BM25Retriever
@@ -85,9 +85,9 @@ def test_generated_passages_never_change_a_query_verdict():
     assert verdict(True) == ["doc2query", "query2doc"], "the short passage outranks d1 only in its own index"
 
 
-def _korquad_collect(root, paragraphs=12):
+def _korquad_collect(korquad, root, paragraphs=12):
     """A tiny collect folder from real KorQuAD paragraphs: documents and training pairs."""
-    data = json.loads(KORQUAD.read_text(encoding="utf-8"))["data"]
+    data = korquad["data"]
     docs, pairs = [], []
     for article in data[:4]:
         for paragraph in article["paragraphs"][:3]:
@@ -118,8 +118,8 @@ def _tiny_params(tmp_path):
     return path, params
 
 
-def test_plan_is_fixed_and_sized_by_params(tmp_path):
-    docs, pairs = _korquad_collect(tmp_path / "collect")
+def test_plan_is_fixed_and_sized_by_params(tmp_path, korquad):
+    docs, pairs = _korquad_collect(korquad, tmp_path / "collect")
     _, params = _tiny_params(tmp_path)
     tasks = plan_tasks(docs, pairs, params["synthesize"], seed=42)
     assert Counter(t.kind for t in tasks) == {"doc2query": 5, "paraphrase": 2, "query2doc": 1, "llm_negative": 1}
@@ -149,8 +149,8 @@ def _lines(path):
     return path.read_text(encoding="utf-8").count("\n") if path.exists() else 0
 
 
-def test_sigkill_at_several_points_then_resume_gives_the_uninterrupted_output(tmp_path, smollm2_gguf):
-    _korquad_collect(tmp_path / "collect")
+def test_sigkill_at_several_points_then_resume_gives_the_uninterrupted_output(tmp_path, smollm2_gguf, korquad):
+    _korquad_collect(korquad, tmp_path / "collect")
     params, _ = _tiny_params(tmp_path)
     reference = _synthesize(tmp_path, params, tmp_path / "ref_cache.jsonl", tmp_path / "ref")
     assert reference.wait(timeout=600) == 0, reference.stderr.read()

@@ -1,0 +1,50 @@
+import json
+
+from conftest import REPO
+
+from kosparse.report import index_markdown, results_markdown, retrieval_markdown
+
+
+def _scores(ndcg: float) -> dict:
+    return {"ndcg@10": ndcg, "mrr@10": ndcg - 0.01}
+
+
+def test_retrieval_table_lists_hybrids_and_only_retrievers_every_collection_has():
+    test = {
+        d: {m: {name: _scores(v)[m] for name, v in rows.items()} for m in ("ndcg@10", "mrr@10")}
+        for d, rows in {
+            "korquad": {"bm25_kiwi": 0.9414, "v1": 0.9345, "v2": 0.9, "v1+bm25_kiwi": 0.9433},
+            "msmarco_ko": {"bm25_kiwi": 0.894, "v1": 0.9075, "v1+bm25_kiwi": 0.9121},
+        }.items()
+    }
+    lines = retrieval_markdown(test).splitlines()
+    assert lines[0] == "| retriever | korquad nDCG@10 | korquad MRR@10 | msmarco_ko nDCG@10 | msmarco_ko MRR@10 |"
+    assert [line.split(" | ")[0] for line in lines[2:]] == ["| bm25_kiwi", "| v1", "| v1+bm25_kiwi"]
+    assert lines[3] == "| v1 | 0.9345 | 0.9245 | 0.9075 | 0.8975 |"
+
+
+def test_index_table_says_when_a_variant_has_no_export():
+    evaluated = {
+        "sparsity": {"doc_active_dims_mean": 76.8, "doc_active_dims_p50": 68.0, "doc_active_dims_p99": 195.62,
+                     "query_active_dims_mean": 12.28},
+        "korean_quality": {"particle_ending_weight_share": 0.0, "word_weight_share": 0.9181},
+    }  # fmt: skip
+    parity = {"documents": {"max_abs_diff": 5.96e-8, "documents": 50}, "queries": {"mismatches": 0, "queries": 3792}}
+    rows = index_markdown({"v1": evaluated, "v2": evaluated}, {"v1": {"parity": parity}}).splitlines()[2:]
+    assert rows[0] == "| v1 | 76.8 / 68 / 196 | 12.3 | 0.0% | 91.8% | 6.0e-08 (50) | 0 of 3,792 |"
+    assert rows[1].endswith("| not exported | — |")
+
+
+def test_committed_results_page_is_what_the_committed_metrics_generate():
+    """docs/results.md is never edited by hand: it must equal the page the `report` stage writes."""
+    metrics = REPO / "metrics"
+    read = lambda name: json.loads((metrics / name).read_text(encoding="utf-8"))  # noqa: E731
+    variants = ("v1", "v2", "v1_distill")
+    page = results_markdown(
+        read("compare.json"),
+        {v: read(f"eval_{v}.json") for v in variants},
+        {v: read(f"export_{v}.json") for v in variants},
+        {v: read(f"train_{v}.json") for v in variants},
+        read("synthesize.json"),
+    )
+    assert (REPO / "docs" / "results.md").read_text(encoding="utf-8") == page, "run `dvc repro report`"
