@@ -107,12 +107,14 @@ def committed_copy(tmp_path) -> Path:
     return repo
 
 
+@pytest.mark.slow
 def test_changing_the_synthetic_ratio_reruns_only_the_v2_side(committed_copy):
     rerun = _rerun_after(committed_copy, "mix.v2.synthetic_ratio", 0.5)
     v2_side = {"mix@v2", "train@v2", "query_idf@v2", "evaluate@v2", "export@v2", "compare", "report"}
     assert rerun == v2_side | {"evaluate_codeswitch"}  # it evaluates served v1 and v2 side by side
 
 
+@pytest.mark.slow
 def test_changing_the_llm_reruns_synthesis_verification_and_their_followers_only(committed_copy):
     rerun = _rerun_after(committed_copy, "llm.temperature", 0.3)
     assert not rerun & V1_SIDE, f"the LLM must not reach v1: {sorted(rerun & V1_SIDE)}"
@@ -123,6 +125,7 @@ def test_changing_the_llm_reruns_synthesis_verification_and_their_followers_only
     assert rerun == llm_stages | v2_from_new_synthetic_data | from_new_enhanced_dictionary
 
 
+@pytest.mark.slow
 def test_changing_the_distillation_loss_reruns_only_the_distilled_variant(committed_copy):
     rerun = _rerun_after(committed_copy, "distill.loss", "kl")
     distilled = {"train_distill", "query_idf@v1_distill", "evaluate@v1_distill", "export@v1_distill"}
@@ -174,6 +177,7 @@ def test_every_stage_depends_on_each_kosparse_module_its_script_imports():
     assert not missing, f"stages whose deps miss a module their script imports: {missing}"
 
 
+@pytest.mark.slow
 def test_a_docstring_change_in_one_module_reruns_only_the_stages_that_import_it(committed_copy):
     module = committed_copy / "kosparse" / "hybrid.py"
     module.write_text(module.read_text(encoding="utf-8").replace('"""Hybrid search', '"""Hybrid retrieval', 1))

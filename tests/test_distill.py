@@ -20,6 +20,7 @@ DISTILL_CFG = {
 }  # fmt: skip
 
 
+@pytest.mark.slow
 def test_the_teacher_scores_every_positive_above_its_unrelated_negative(tiny_data):
     documents, pairs, negatives = tiny_data
     triples = training_triples(pairs, negatives, 1)

@@ -177,6 +177,7 @@ def test_bad_prune_settings_are_rejected(setting):
         export.check_prune(setting)
 
 
+@pytest.mark.slow
 def test_export_stage_writes_identical_folders_and_the_requests_name_its_models(model_dir, tmp_path):
     """The stage script end to end, twice in fresh processes (TorchScript numbering is per process)."""
     collect = tmp_path / "collect"

@@ -84,6 +84,7 @@ def test_llama_cpp_unknown_grammar_mode_is_an_error(smollm2_gguf):
         LlamaCppBackend(SMOLLM2_ID, 512, 1, "none", 256, retries=0, grammar="sometimes")
 
 
+@pytest.mark.slow
 def test_qwen_writes_korean_queries_for_a_korean_passage(qwen_gguf, korquad):
     passage = korquad["data"][0]["paragraphs"][0]["context"][:600]
     backend = LlamaCppBackend(QWEN_ID, n_ctx=2048, n_threads=1, n_gpu_layers="none", n_batch=512, retries=0)
@@ -149,6 +150,7 @@ def test_openai_server_down_is_one_clear_error():
         list(_openai([down], max_retries=0).complete(ASK[:1], SCHEMA, GREEDY))
 
 
+@pytest.mark.slow
 def test_transformers_backend_batches_a_real_model(smollm2_gguf):
     backend = TransformersBackend(SMOLLM2_ID, None, "float32", None, None, batch_size=2, retries=1)
     replies = dict(backend.complete(ASK, SCHEMA, GREEDY))

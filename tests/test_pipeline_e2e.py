@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import yaml
 from conftest import REPO
 
@@ -29,6 +30,7 @@ def _train_args(variant, params, data, models, metrics):
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
     params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
     params["collect"]["mirror_dir"] = str(small_mirror)

@@ -127,6 +127,7 @@ def test_no_training_examples_is_an_error(tiny_data):
         training_examples(pairs, {}, {d["id"]: d["text"] for d in documents}, 1)
 
 
+@pytest.mark.slow
 def test_unreachable_base_model_id_offline_is_one_clear_error(monkeypatch, splade_tiny):
     from transformers import AutoTokenizer
 

@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import yaml
 from conftest import REPO, SMOLLM2_ID
 
@@ -46,6 +47,7 @@ def test_matching_and_equivalent_cleaning():
     assert clean_equivalent("모델", korean=True) == "모델" and clean_equivalent("model", korean=True) is None
 
 
+@pytest.mark.slow
 def test_a_real_model_answers_in_the_schema(smollm2_gguf):
     backend = LlamaCppBackend(SMOLLM2_ID, n_ctx=2048, n_threads=1, n_gpu_layers="none", n_batch=256, retries=0)
     (request,) = plan(["모델", "검색"], {"모델": "이 모델은 크다", "검색": "검색 엔진"}, [], [], batch_size=2)
@@ -55,6 +57,7 @@ def test_a_real_model_answers_in_the_schema(smollm2_gguf):
         assert set(answers_by_term(request, reply.to_record())) == {"모델", "검색"}
 
 
+@pytest.mark.slow
 def test_stage_06_runs_end_to_end_and_resumes_from_its_cache(tmp_path, smollm2_gguf):
     params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
     params["llm"]["model"] = SMOLLM2_ID

@@ -100,6 +100,7 @@ def test_embedding_mutual_top_k_pairs_translations_and_not_noise(gemma):
     assert mutual_top_k(korean, english, vectors, k=1, threshold=0.99) == []
 
 
+@pytest.mark.slow
 def test_unknown_embedding_model_is_a_clear_one_line_error(tmp_path):
     params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
     params["synonyms"]["embedding"]["model"] = "no-such-org/no-such-embedder"

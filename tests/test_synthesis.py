@@ -6,6 +6,7 @@ import sys
 import time
 from collections import Counter
 
+import pytest
 import yaml
 from conftest import REPO, SMOLLM2_ID
 
@@ -149,6 +150,7 @@ def _lines(path):
     return path.read_text(encoding="utf-8").count("\n") if path.exists() else 0
 
 
+@pytest.mark.slow
 def test_sigkill_at_several_points_then_resume_gives_the_uninterrupted_output(tmp_path, smollm2_gguf, korquad):
     _korquad_collect(korquad, tmp_path / "collect")
     params, _ = _tiny_params(tmp_path)
