@@ -26,6 +26,8 @@ import threading
 import time
 from pathlib import Path
 
+from kosparse.io import atomic_path
+
 
 def stage_order() -> list[str]:
     import networkx as nx
@@ -122,10 +124,8 @@ def write_doc(path: str, rows: list[dict]) -> None:
         + markdown(rows)
         + "\n"
     )
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(path).with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def main() -> None:
@@ -138,8 +138,9 @@ def main() -> None:
     args = parser.parse_args()
     order = stage_order()
     if args.table:
-        print(markdown(latest_rows(args.log, order)))
-        write_doc(args.doc, latest_rows(args.log, order))
+        latest = latest_rows(args.log, order)
+        print(markdown(latest))
+        write_doc(args.doc, latest)
         return
     stages = [s for s in order if s in set(args.stages)] if args.stages else order
     context = {"date": dt.datetime.now().isoformat(timespec="seconds"), "host": platform.node(), "cpus": os.cpu_count()}
