@@ -51,6 +51,11 @@ def interval_word(interval: dict) -> str:
     return "gain" if interval["low"] > 0 else "loss" if interval["high"] < 0 else "no significant difference"
 
 
+def interval_points(interval: dict) -> str:
+    """'+0.7 [+0.3, +1.0]': the mean difference and its 95% interval in nDCG@10 points."""
+    return f"{interval['delta'] * 100:+.1f} [{interval['low'] * 100:+.1f}, {interval['high'] * 100:+.1f}]"
+
+
 def intervals_markdown(table: dict) -> str:
     """Paired differences in nDCG@10 points with their 95% intervals, one row per comparison."""
     datasets = list(table)
@@ -61,11 +66,7 @@ def intervals_markdown(table: dict) -> str:
         cells = []
         for d in datasets:
             i = table[d].get(name)
-            cells.append(
-                f"{i['delta'] * 100:+.1f} [{i['low'] * 100:+.1f}, {i['high'] * 100:+.1f}] {interval_word(i)}"
-                if i
-                else "—"
-            )
+            cells.append(f"{interval_points(i)} {interval_word(i)}" if i else "—")
         lines.append(f"| {name.replace('-', ' − ', 1)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -99,9 +100,7 @@ def verdict(table: dict, threshold: float = 0.02, deltas: dict | None = None) ->
     rows = {d: (deltas or {}).get(d, {}).get("v2-v1") for d in table}
     if any(v is None for v in rows.values()):
         return "v2 has not been evaluated on every test set yet."
-    text = ", ".join(
-        f"{d} {i['delta'] * 100:+.1f} [{i['low'] * 100:+.1f}, {i['high'] * 100:+.1f}]" for d, i in rows.items()
-    )
+    text = ", ".join(f"{d} {interval_points(i)}" for d, i in rows.items())
     if all(i["low"] > 0 and i["delta"] >= threshold for i in rows.values()):
         return (
             f"Synthetic data helped: v2 beats v1 by ≥ {threshold * 100:.0f} nDCG@10 points on every test set ({text})."
@@ -145,10 +144,7 @@ def distillation_sentence(deltas: dict, loss: str, teacher: str) -> str:
     rows = {d: by.get("v1_distill-v1") for d, by in deltas.items()}
     if not rows or any(i is None for i in rows.values()):
         return "v1_distill has not been evaluated on every test set yet."
-    text = ", ".join(
-        f"{d} {i['delta'] * 100:+.1f} [{i['low'] * 100:+.1f}, {i['high'] * 100:+.1f}] {interval_word(i)}"
-        for d, i in rows.items()
-    )
+    text = ", ".join(f"{d} {interval_points(i)} {interval_word(i)}" for d, i in rows.items())
     head = f"Distillation ({loss} from `{teacher}`, v1's data): v1_distill − v1 = "
     return head + text + " (nDCG@10 points, 95% intervals)."
 

@@ -1,6 +1,9 @@
 """docs/results.md: the pipeline's results as one page, written from metrics/*.json, never typed by hand."""
 
+from pathlib import Path
+
 from kosparse.compare import intervals_markdown
+from kosparse.io import read_json
 
 HEADLINE = ("bm25_whitespace", "bm25_kiwi", "bm25_tokens", "v1", "v2", "v1_distill")
 BANNER = (
@@ -109,3 +112,12 @@ def results_markdown(
         synthetic_markdown(synthesize),
         f"Synonym dictionaries: {dictionaries}.", "",
     ])  # fmt: skip
+
+
+def results_page(compare: str | Path, synthesize: str | Path, metrics_dir: str | Path, variants: list[str]) -> str:
+    """results_markdown over the metric files: compare's and synthesize's, and eval_/train_/export_<v>.json."""
+    metrics = Path(metrics_dir)
+    evals = {v: read_json(metrics / f"eval_{v}.json") for v in variants}
+    trains = {v: read_json(metrics / f"train_{v}.json") for v in variants}
+    exports = {v: read_json(metrics / f"export_{v}.json") for v in variants}
+    return results_markdown(read_json(compare), evals, exports, trains, read_json(synthesize))

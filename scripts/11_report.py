@@ -5,11 +5,10 @@
 """
 
 import argparse
-from pathlib import Path
 
 from kosparse.cli import run
-from kosparse.io import atomic_path, read_json
-from kosparse.report import results_markdown
+from kosparse.io import atomic_path
+from kosparse.report import results_page
 
 
 def main() -> None:
@@ -20,17 +19,13 @@ def main() -> None:
     parser.add_argument("--synthesize", default="metrics/synthesize.json")
     parser.add_argument("--out", default="docs/results.md")
     args = parser.parse_args()
-    metrics = Path(args.metrics_dir)
 
-    # 1. Every variant's evaluation, training and export metrics.
-    evals = {v: read_json(metrics / f"eval_{v}.json") for v in args.variants}
-    trains = {v: read_json(metrics / f"train_{v}.json") for v in args.variants}
-    exports = {v: read_json(metrics / f"export_{v}.json") for v in args.variants}
+    # 1. The page, from every variant's evaluation, training and export metrics.
+    text = results_page(args.compare, args.synthesize, args.metrics_dir, args.variants)
 
-    # 2. One Markdown page.
-    text = results_markdown(read_json(args.compare), evals, exports, trains, read_json(args.synthesize))
+    # 2. Written whole or not at all.
     with atomic_path(args.out) as tmp:
-        Path(tmp).write_text(text, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

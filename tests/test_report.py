@@ -1,8 +1,6 @@
-import json
-
 from conftest import REPO
 
-from kosparse.report import index_markdown, results_markdown, retrieval_markdown
+from kosparse.report import index_markdown, results_page, retrieval_markdown
 
 
 def _scores(ndcg: float) -> dict:
@@ -38,13 +36,5 @@ def test_index_table_says_when_a_variant_has_no_export():
 def test_committed_results_page_is_what_the_committed_metrics_generate():
     """docs/results.md is never edited by hand: it must equal the page the `report` stage writes."""
     metrics = REPO / "metrics"
-    read = lambda name: json.loads((metrics / name).read_text(encoding="utf-8"))  # noqa: E731
-    variants = ("v1", "v2", "v1_distill")
-    page = results_markdown(
-        read("compare.json"),
-        {v: read(f"eval_{v}.json") for v in variants},
-        {v: read(f"export_{v}.json") for v in variants},
-        {v: read(f"train_{v}.json") for v in variants},
-        read("synthesize.json"),
-    )
+    page = results_page(metrics / "compare.json", metrics / "synthesize.json", metrics, ["v1", "v2", "v1_distill"])
     assert (REPO / "docs" / "results.md").read_text(encoding="utf-8") == page, "run `dvc repro report`"
