@@ -96,13 +96,26 @@ def cached_answers(
             )
             backend = load_backend(llm_cfg)
             by_schema: dict[str, list[int]] = {}
-            for i in missing:  # backends take one schema per call: group requests that share one
+            for i in range(len(keys)):  # backends take one schema per call: group requests that share one
                 by_schema.setdefault(json.dumps(requests[i][1], sort_keys=True), []).append(i)
+            # A backend that decodes chunk_size prompts together gets chunks fixed by request order, not by
+            # what is missing, so a resumed run sees the same chunks and gets the same answers.
+            todo, size = set(missing), backend.chunk_size
+            if size is None:
+                chunks = [chunk for group in by_schema.values() if (chunk := [i for i in group if i in todo])]
+            else:
+                chunks = [
+                    chunk
+                    for group in by_schema.values()
+                    for start in range(0, len(group), size)
+                    if todo.intersection(chunk := group[start : start + size])
+                ]
             with tqdm(total=len(missing), desc="llm", unit="request") as progress:
-                for group in by_schema.values():
-                    replies = backend.complete([requests[i][2] for i in group], requests[group[0]][1], sampling)
+                for chunk in chunks:
+                    replies = backend.complete([requests[i][2] for i in chunk], requests[chunk[0]][1], sampling)
                     for position, reply in replies:
-                        cache.put(keys[group[position]], reply.to_record())
-                        progress.update()
+                        if chunk[position] in todo:
+                            cache.put(keys[chunk[position]], reply.to_record())
+                            progress.update()
             speed = backend.speed()
         return [cache.answers[key] for key in keys], len(missing), speed

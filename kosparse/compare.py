@@ -1,4 +1,4 @@
-"""v1 vs v2 (and v1_distill) vs BM25 on the same real held-out queries: the table, the differences, the verdict."""
+"""v1, v2, v1_distill and the adaptation pair vs BM25 on the same real held-out queries: table, deltas, verdicts."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import numpy as np
 
 METRICS = ("ndcg@10", "mrr@10", "recall@10", "recall@100")
 # (candidate, baseline) pairs whose nDCG@10 difference compare reports with a paired interval
-VARIANTS = ("v1", "v2", "v1_distill")
-DELTAS = (("v2", "v1"), ("v1_distill", "v1"), *((v, b) for v in VARIANTS for b in ("bm25_tokens", "bm25_kiwi")),
+VARIANTS = ("v1", "v2", "v1_distill", "v1_adapt", "v2_adapt")
+# What each variant is measured against: the same without the LLM's pairs, the teacher, the target's real queries,
+# or the index-time expansion.
+PAIRED = {"v2": "v1", "v1_distill": "v1", "v2_adapt": "v1_adapt", "v1_adapt": "v1", "v2_expanded": "v2"}
+DELTAS = (*PAIRED.items(), *((v, b) for v in VARIANTS for b in ("bm25_tokens", "bm25_kiwi")),
           *((f"{v}+bm25_kiwi", "bm25_kiwi") for v in VARIANTS))  # fmt: skip
 
 
@@ -78,16 +81,16 @@ def variant_name(evaluation: dict) -> str | None:
 
 
 def comparison(bm25: dict, models: dict[str, dict], split: str = "test") -> dict:
-    """{dataset: {metric: {retriever: value, "<variant>-v1": delta}}} over the datasets every retriever has."""
+    """{dataset: {metric: {retriever: value, "<variant>-<baseline>": delta}}} over the datasets all retrievers have."""
     retrievers = {**bm25, **{name: m[name] for name, m in models.items()}}
     datasets = sorted(set.intersection(*(set(r) for r in retrievers.values())))
     table: dict = {}
     for dataset in datasets:
         for metric in METRICS:
             row = {name: r[dataset][split][metric] for name, r in retrievers.items()}
-            for variant in ("v2", "v1_distill"):
-                if {"v1", variant} <= row.keys():
-                    row[f"{variant}-v1"] = round(row[variant] - row["v1"], 4)
+            for variant, baseline in PAIRED.items():
+                if {baseline, variant} <= row.keys():
+                    row[f"{variant}-{baseline}"] = round(row[variant] - row[baseline], 4)
             if "bm25_tokens" in row:  # the lexical floor: BM25 over the encoder's own tokens
                 for variant in models:
                     row[f"{variant}-floor"] = round(row[variant] - row["bm25_tokens"], 4)
@@ -111,7 +114,7 @@ def verdict(table: dict, threshold: float = 0.02, deltas: dict | None = None) ->
 
 
 def is_delta(column: str) -> bool:
-    return column.endswith(("-v1", "-floor"))
+    return column.endswith(("-floor", *(f"-{baseline}" for baseline in set(PAIRED.values()))))
 
 
 def floor_sentence(deltas: dict, variants: list[str]) -> str:
@@ -147,6 +150,18 @@ def distillation_sentence(deltas: dict, loss: str, teacher: str) -> str:
     text = ", ".join(f"{d} {interval_points(i)} {interval_word(i)}" for d, i in rows.items())
     head = f"Distillation ({loss} from `{teacher}`, v1's data): v1_distill − v1 = "
     return head + text + " (nDCG@10 points, 95% intervals)."
+
+
+def adaptation_sentence(deltas: dict, real_sources: list[str], target: str, synthetic_used: int) -> str:
+    """One sentence: did the LLM's queries for the target collection's documents help where it has no real query?"""
+    interval = deltas.get(target, {}).get("v2_adapt-v1_adapt")
+    if interval is None:
+        return "The adaptation variants have not been evaluated on their target collection yet."
+    return (
+        f"Adaptation (real queries of {', '.join(real_sources)} only; tested on {target}, whose real queries no "
+        f"variant saw): v2_adapt, with {synthetic_used} LLM queries for {target} documents, − v1_adapt = "
+        f"{interval_points(interval)} {interval_word(interval)} (nDCG@10 points, 95% interval)."
+    )
 
 
 def markdown_table(table: dict, order: list[str]) -> str:

@@ -139,6 +139,9 @@ class Backend:
 
     model_id: str
     fingerprint: str
+    # None: any list of prompts. n: an answer depends on the other prompts of its chunk of n (a batch decoded
+    # together), so a caller that must resume identically hands over the same chunks every time.
+    chunk_size: int | None = None
 
     def complete(self, prompts: list[Messages], schema: dict, sampling: Sampling) -> Iterator[tuple[int, Reply]]:
         raise NotImplementedError
@@ -158,12 +161,18 @@ class LlamaCppBackend(Backend):
         n_batch: int,
         retries: int,
         grammar: str = "fallback",
+        parallel: int = 1,
     ):
         from llama_cpp import Llama
 
         if grammar not in ("fallback", "always"):
             raise KosparseError(f"llm.llama_cpp.grammar = {grammar!r}: choose fallback or always")
-        self.grammar = grammar
+        if not isinstance(parallel, int) or parallel < 1:
+            raise KosparseError(f"llm.llama_cpp.parallel = {parallel!r}: a whole number ≥ 1")
+        if parallel > 1 and grammar == "always":
+            raise KosparseError("llm.llama_cpp.parallel > 1 answers freely first: it needs grammar: fallback")
+        self.grammar, self.parallel = grammar, parallel
+        self.chunk_size = parallel if parallel > 1 else None
 
         path = resolve(model_id)
         layers = {"all": -1, "none": 0}.get(n_gpu_layers, n_gpu_layers)
@@ -179,50 +188,82 @@ class LlamaCppBackend(Backend):
         )
         self._prompt = [0, 0.0]  # tokens evaluated, seconds (the reused prefix costs nothing)
         self._decode = [0, 0.0]
+        self.decoder = None
+        if parallel > 1:
+            from kosparse.llama_parallel import ParallelDecoder
+
+            self.decoder = ParallelDecoder(self.llm, parallel, n_ctx)
 
     def complete(self, prompts: list[Messages], schema: dict, sampling: Sampling) -> Iterator[tuple[int, Reply]]:
-        constrained = {"response_format": {"type": "json_object", "schema": schema}}
-        for index, messages in enumerate(prompts):
-            reply = Reply(None)
-            prompt_length = sum(len(self.llm.tokenize(m["content"].encode("utf-8"), add_bos=False)) for m in messages)
-            if (
-                prompt_length + sampling.max_tokens + 16 * len(messages) > self.llm.n_ctx()
-            ):  # 16: chat-template overhead
-                yield index, Reply(None, "context_overflow", prompt_tokens=prompt_length)
+        """Chunks of `parallel` prompts: the first attempt decoded together, retries one by one under the grammar."""
+        for start in range(0, len(prompts), self.parallel):
+            fits = []
+            for index, messages in enumerate(prompts[start : start + self.parallel], start):
+                length = sum(len(self.llm.tokenize(m["content"].encode("utf-8"), add_bos=False)) for m in messages)
+                if length + sampling.max_tokens + 16 * len(messages) > self.llm.n_ctx():  # 16: chat-template overhead
+                    yield index, Reply(None, "context_overflow", prompt_tokens=length)
+                else:
+                    fits.append((index, messages))
+            if self.decoder is None:
+                for index, messages in fits:
+                    yield index, self._attempts(messages, schema, sampling, 0, Reply(None))
                 continue
-            for attempt in range(self.retries + 1):
-                started = time.perf_counter()
-                self._perf_reset()
-                # llama-cpp-python applies the grammar to the whole vocabulary before top-k, which costs
-                # ~20-60% of decode speed; "fallback" asks freely first and constrains only a retry.
-                use_grammar = self.grammar == "always" or attempt > 0
-                out = self.llm.create_chat_completion(
-                    messages=messages,
-                    **(constrained if use_grammar else {}),
-                    temperature=sampling.temperature,
-                    top_p=sampling.top_p,
-                    max_tokens=sampling.max_tokens,
-                    seed=sampling.seed + attempt,
-                )
-                evaluated, prompt_seconds, decode_seconds = self._perf_add()
-                choice = out["choices"][0]
-                data, error = parse_reply(choice["message"].get("content"), schema)
-                if error and choice.get("finish_reason") == "length":
+            answers = self.decoder.generate(
+                [self.decoder.tokens(m) for _, m in fits],
+                sampling.temperature,
+                sampling.top_p,
+                sampling.max_tokens,
+                sampling.seed,
+            )
+            for (index, messages), answer in zip(fits, answers, strict=True):
+                data, error = parse_reply(answer.text, schema)
+                if error and answer.truncated:
                     error = "truncated"
-                usage = out["usage"]
-                reply = Reply(
-                    data,
-                    error,
-                    reply.prompt_tokens + usage["prompt_tokens"],
-                    reply.completion_tokens + usage["completion_tokens"],
-                    reply.seconds + time.perf_counter() - started,
-                    reply.prompt_evaluated + evaluated,
-                    reply.prompt_seconds + prompt_seconds,
-                    reply.decode_seconds + decode_seconds,
-                )
-                if data is not None:
-                    break
-            yield index, reply
+                self._prompt[0] += answer.prompt_evaluated
+                self._prompt[1] += answer.prompt_seconds
+                self._decode[0] += answer.completion_tokens
+                self._decode[1] += answer.decode_seconds
+                reply = Reply(data, error, answer.prompt_tokens, answer.completion_tokens,
+                              answer.prompt_seconds + answer.decode_seconds, answer.prompt_evaluated,
+                              answer.prompt_seconds, answer.decode_seconds)  # fmt: skip
+                yield index, reply if data is not None else self._attempts(messages, schema, sampling, 1, reply)
+
+    def _attempts(self, messages: Messages, schema: dict, sampling: Sampling, first: int, reply: Reply) -> Reply:
+        """Attempts `first` … `retries` through create_chat_completion, adding their costs to `reply`."""
+        constrained = {"response_format": {"type": "json_object", "schema": schema}}
+        for attempt in range(first, self.retries + 1):
+            started = time.perf_counter()
+            self._perf_reset()
+            # llama-cpp-python applies the grammar to the whole vocabulary before top-k, which costs
+            # ~20-60% of decode speed; "fallback" asks freely first and constrains only a retry.
+            use_grammar = self.grammar == "always" or attempt > 0
+            out = self.llm.create_chat_completion(
+                messages=messages,
+                **(constrained if use_grammar else {}),
+                temperature=sampling.temperature,
+                top_p=sampling.top_p,
+                max_tokens=sampling.max_tokens,
+                seed=sampling.seed + attempt,
+            )
+            evaluated, prompt_seconds, decode_seconds = self._perf_add()
+            choice = out["choices"][0]
+            data, error = parse_reply(choice["message"].get("content"), schema)
+            if error and choice.get("finish_reason") == "length":
+                error = "truncated"
+            usage = out["usage"]
+            reply = Reply(
+                data,
+                error,
+                reply.prompt_tokens + usage["prompt_tokens"],
+                reply.completion_tokens + usage["completion_tokens"],
+                reply.seconds + time.perf_counter() - started,
+                reply.prompt_evaluated + evaluated,
+                reply.prompt_seconds + prompt_seconds,
+                reply.decode_seconds + decode_seconds,
+            )
+            if data is not None:
+                break
+        return reply
 
     def _perf_reset(self) -> None:
         import llama_cpp
@@ -365,6 +406,7 @@ class TransformersBackend(Backend):
         if path.is_file():  # a single GGUF file: transformers loads it from its folder
             path, gguf_file = path.parent, path.name
         self.model_id, self.retries, self.batch_size = model_id, retries, batch_size
+        self.chunk_size = batch_size  # padding makes an answer depend on the other prompts of its batch
         self.fingerprint = model_fingerprint(model_id, "transformers")
         extra = {"gguf_file": gguf_file} if gguf_file else {}
         self.tokenizer = AutoTokenizer.from_pretrained(path, padding_side="left", **extra)
@@ -447,7 +489,14 @@ def load_backend(cfg: dict) -> Backend:
     if kind == "llama_cpp":
         c = cfg["llama_cpp"]
         return LlamaCppBackend(
-            cfg["model"], c["n_ctx"], c["n_threads"], c["n_gpu_layers"], c["n_batch"], retries, c["grammar"]
+            cfg["model"],
+            c["n_ctx"],
+            c["n_threads"],
+            c["n_gpu_layers"],
+            c["n_batch"],
+            retries,
+            c["grammar"],
+            c.get("parallel", 1),
         )
     if kind == "openai":
         c = cfg["openai"]

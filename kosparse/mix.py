@@ -32,6 +32,16 @@ def synthetic_training_pairs(rows: list[dict]) -> list[dict]:
     return pairs
 
 
+def from_sources(pairs: list[dict], sources: list[str] | None, what: str) -> list[dict]:
+    """The pairs of the named collections (all of them when `sources` is None)."""
+    if sources is None:
+        return pairs
+    known = {p["source"] for p in pairs}
+    if unknown := sorted(set(sources) - known):
+        raise KosparseError(f"{what} names {unknown}: no such source among the pairs (have {sorted(known)})")
+    return [p for p in pairs if p["source"] in sources]
+
+
 def mix_pairs(real: list[dict], synthetic: list[dict], ratio: float, seed: int) -> tuple[list[dict], int]:
     """Real pairs then round(ratio × len(real)) synthetic ones (all there are, if fewer); a seeded choice."""
     if not isinstance(ratio, int | float) or isinstance(ratio, bool) or ratio < 0:

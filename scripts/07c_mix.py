@@ -1,5 +1,10 @@
 """Stage 07c: a variant's training data — real pairs + synthetic pairs at its synthetic_ratio, with negatives.
 
+params mix.<variant>: synthetic_ratio, and optionally real_sources / synthetic_sources (default: every
+collection) and synthetic_kinds (default: every generator whose positive is a collection document). The
+adaptation variants use them: v1_adapt trains on KorQuAD's real pairs only, v2_adapt adds the LLM's
+queries for MS MARCO Korean documents, and both are tested on MS MARCO Korean's real queries.
+
     python -m scripts.07c_mix v2 --real data/collect/pairs_train.jsonl \
         --synthetic data/synthetic/pairs.jsonl --negatives data/negatives/train.jsonl \
         --collect-dir data/collect --out-dir data/mix/v2 --metrics metrics/mix_v2.json
@@ -14,7 +19,7 @@ from kosparse.analyzers import KiwiAnalyzer
 from kosparse.cli import run
 from kosparse.errors import KosparseError
 from kosparse.io import atomic_path, load_params, read_jsonl, write_json, write_jsonl
-from kosparse.mix import mix_pairs, synthetic_training_pairs
+from kosparse.mix import from_sources, mix_pairs, synthetic_training_pairs
 from kosparse.negatives import mine_hard_negatives
 from kosparse.retrieval import BM25Retriever
 
@@ -26,7 +31,7 @@ def main() -> None:
     parser.add_argument("variant")
     parser.add_argument("--params", default="params.yaml")
     parser.add_argument("--real", default="data/collect/pairs_train.jsonl")
-    parser.add_argument("--synthetic", default="data/synthetic/pairs.jsonl")
+    parser.add_argument("--synthetic", help="accepted LLM pairs (none: real pairs only, so the LLM is not a dep)")
     parser.add_argument("--negatives", default="data/negatives/train.jsonl")
     parser.add_argument("--collect-dir", default="data/collect")
     parser.add_argument("--out-dir", required=True)
@@ -35,13 +40,19 @@ def main() -> None:
     params = load_params(args.params)
     if args.variant not in params.get("mix", {}):
         raise KosparseError(f"params.yaml has no mix.{args.variant} section (with its synthetic_ratio)")
-    ratio = params["mix"][args.variant]["synthetic_ratio"]
+    cfg = params["mix"][args.variant]
+    ratio = cfg["synthetic_ratio"]
 
     # 1. Real pairs with their mined negatives; accepted synthetic pairs that point at collection documents.
-    real = read_jsonl(args.real)
+    real = from_sources(read_jsonl(args.real), cfg.get("real_sources"), f"mix.{args.variant}.real_sources")
     negatives = {row["query_id"]: row for row in read_jsonl(args.negatives)}
-    accepted = read_jsonl(args.synthetic) if Path(args.synthetic).stat().st_size else []
+    accepted = read_jsonl(args.synthetic) if args.synthetic and Path(args.synthetic).stat().st_size else []
     synthetic = synthetic_training_pairs(accepted)
+    # None accepted from a source or of a kind is an outcome, not an error: no check as for real_sources.
+    if (sources := cfg.get("synthetic_sources")) is not None:
+        synthetic = [p for p in synthetic if p["source"] in sources]
+    if (kinds := cfg.get("synthetic_kinds")) is not None:
+        synthetic = [p for p in synthetic if p["synthetic"] in kinds]
     pairs, wanted = mix_pairs(real, synthetic, ratio, params["seed"])
     chosen = pairs[len(real) :]
 
@@ -65,6 +76,7 @@ def main() -> None:
         "variant": args.variant,
         "synthetic_ratio": ratio,
         "real_pairs": len(real),
+        "real_by_source": dict(sorted(Counter(p["source"] for p in real).items())),
         "synthetic_available": len(synthetic),
         "synthetic_wanted": wanted,
         "synthetic_used": len(chosen),

@@ -1,8 +1,9 @@
-"""Stage 09: compare BM25, v1, v2 and v1_distill on the same real held-out queries.
+"""Stage 09: compare BM25, v1, v2, v1_distill and the adaptation pair on the same real held-out queries.
 
     python -m scripts.09_compare --bm25 metrics/bm25.json \
-        --eval metrics/eval_v1.json metrics/eval_v2.json metrics/eval_v1_distill.json \
-        --synthesize metrics/synthesize.json --mix metrics/mix_v2.json --synonyms metrics/synonyms.json \
+        --eval metrics/eval_v1.json metrics/eval_v2.json metrics/eval_v1_distill.json ... \
+        --synthesize metrics/synthesize.json --mix metrics/mix_v2.json metrics/mix_v2_adapt.json \
+        --synonyms metrics/synonyms.json \
         --codeswitch metrics/codeswitch.json --models models/served/v1 models/served/v2 --collect-dir data/collect \
         --out metrics/compare.json --report reports/compare.md --plots-dir reports/compare_plots
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 from kosparse.cli import run
 from kosparse.compare import (
     acceptance_rows,
+    adaptation_sentence,
     codeswitch_markdown,
     codeswitch_table,
     comparison,
@@ -54,7 +56,7 @@ def main() -> None:
     parser.add_argument("--per-query", nargs="+", default=[], help="per-query nDCG@10 files (stage evaluate*)")
     parser.add_argument("--eval", nargs="+", default=["metrics/eval_v1.json", "metrics/eval_v2.json"])
     parser.add_argument("--synthesize", default="metrics/synthesize.json")
-    parser.add_argument("--mix", default="metrics/mix_v2.json")
+    parser.add_argument("--mix", nargs="+", default=["metrics/mix_v2.json"], help="mix_<variant>.json (v2's first)")
     parser.add_argument("--synonyms", default="metrics/synonyms.json")
     parser.add_argument("--codeswitch", default="metrics/codeswitch.json")
     parser.add_argument("--teacher-scores", default="data/teacher/v1.jsonl", help="teacher_scores' triples")
@@ -79,12 +81,18 @@ def main() -> None:
     table = comparison({**read_json(args.bm25), **hybrids}, models)
     per_query = {name: runs for path in args.per_query for name, runs in read_json(path).items()}
     deltas = intervals(per_query)
-    synthesize, mix = read_json(args.synthesize), read_json(args.mix)
+    synthesize = read_json(args.synthesize)
+    mixes = {m["variant"]: m for m in map(read_json, args.mix)}
+    mix = mixes["v2"]
     sentence = verdict(table, cfg["gain_threshold"], deltas)
     floor = floor_sentence(deltas, list(models))
     distillation = {"loss": params["distill"]["loss"], "teacher": params["distill"]["teacher"],
                     "triples": len(read_jsonl(args.teacher_scores))}  # fmt: skip
     distill_sentence = distillation_sentence(deltas, distillation["loss"], distillation["teacher"])
+    adapted = params["mix"]["v2_adapt"]
+    adaptation = adaptation_sentence(
+        deltas, adapted["real_sources"], cfg["adaptation_target"], mixes.get("v2_adapt", {}).get("synthetic_used", 0)
+    )
     synonyms = read_json(args.synonyms)
     dictionaries = {
         name: {"pairs": synonyms[name]["pairs"], "precision": synonyms[name]["precision"]["precision"]}
@@ -111,6 +119,7 @@ def main() -> None:
         "sparsity": {name: m.get("sparsity", {}).get("doc_active_dims_mean") for name, m in models.items()},
         "hybrid_sparse_weight": {name: m["hybrid"]["sparse_weight"] for name, m in models.items() if "hybrid" in m},
         "distillation": {**distillation, "verdict": distill_sentence},
+        "adaptation": adaptation,
         "synthetic": {"model": synthesize["model"], "accepted": synthesize["accepted"],
                       "acceptance_rate": synthesize["acceptance_rate"], **mix},
         "first_hit_changed": {dataset: sum(a[:1] != b[:1] for a, b in zip(v1, v2, strict=True))},
@@ -118,12 +127,13 @@ def main() -> None:
         "codeswitch_ndcg@10": codeswitch,
     })  # fmt: skip
     order = ["bm25_whitespace", "bm25_kiwi", "bm25_tokens", "v1", "v2", "v2-v1", "v1_distill", "v1_distill-v1",
-             "v1-floor", "v2-floor", "v1_distill-floor", *hybrids]  # fmt: skip
+             "v1_adapt", "v1_adapt-v1", "v2_adapt", "v2_adapt-v1_adapt", "v2_expanded", "v2_expanded-v2",
+             *(f"{v}-floor" for v in models), *hybrids]  # fmt: skip
     plots = Path(args.plots_dir)
     write_csv(plots / "retrieval.csv", retrieval_rows(table, order))
     write_csv(plots / "synthetic.csv", acceptance_rows(synthesize))
     lines = [
-        "# v1 vs v2 (and v1_distill) vs BM25 (real held-out queries)",
+        "# v1 vs v2 (v1_distill, v1_adapt, v2_adapt) vs BM25 (real held-out queries)",
         "",
         f"**Verdict:** {sentence}",
         "",
@@ -131,6 +141,8 @@ def main() -> None:
         "endings and punctuation not weighed): an anchored model equals it before training.",
         "",
         f"**{distill_sentence}** The teacher scored {distillation['triples']:,} training triples.",
+        "",
+        f"**{adaptation}**",
         "",
         f"v2 = v1's real pairs + {mix['synthetic_used']} synthetic pairs (ratio {mix['synthetic_ratio']}, "
         f"by kind {mix['synthetic_by_kind']}) from `{synthesize['model']}`.",

@@ -1,7 +1,8 @@
 """Stage 11: docs/results.md, the results page, generated from the metric files (no number typed by hand).
 
     python -m scripts.11_report --compare metrics/compare.json \
-        --variants v1 v2 v1_distill --metrics-dir metrics --out docs/results.md
+        --variants v1 v2 v1_distill v1_adapt v2_adapt v2_expanded --trained v1 v2 v1_distill v1_adapt v2_adapt \
+        --exported v1 v2 v1_distill --metrics-dir metrics --out docs/results.md
 """
 
 import argparse
@@ -14,14 +15,16 @@ from kosparse.report import results_page
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--compare", default="metrics/compare.json")
-    parser.add_argument("--variants", nargs="+", default=["v1", "v2", "v1_distill"])
-    parser.add_argument("--metrics-dir", default="metrics", help="holds eval_, train_ and export_<variant>.json")
+    parser.add_argument("--variants", nargs="+", required=True, help="evaluated variants (eval_<v>.json)")
+    parser.add_argument("--trained", nargs="+", required=True, help="trained variants (train_<v>.json)")
+    parser.add_argument("--exported", nargs="+", required=True, help="exported variants (export_<v>.json)")
+    parser.add_argument("--metrics-dir", default="metrics", help="holds the eval_, train_ and export_ files")
     parser.add_argument("--synthesize", default="metrics/synthesize.json")
     parser.add_argument("--out", default="docs/results.md")
     args = parser.parse_args()
 
     # 1. The page, from every variant's evaluation, training and export metrics.
-    text = results_page(args.compare, args.synthesize, args.metrics_dir, args.variants)
+    text = results_page(args.compare, args.synthesize, args.metrics_dir, args.variants, args.trained, args.exported)
 
     # 2. Written whole or not at all.
     with atomic_path(args.out) as tmp:

@@ -3,6 +3,7 @@ import pytest
 
 from kosparse.compare import (
     acceptance_rows,
+    adaptation_sentence,
     codeswitch_markdown,
     codeswitch_table,
     comparison,
@@ -10,6 +11,7 @@ from kosparse.compare import (
     distillation_sentence,
     floor_sentence,
     intervals,
+    is_delta,
     markdown_table,
     paired_interval,
     retrieval_rows,
@@ -17,7 +19,7 @@ from kosparse.compare import (
     verdict,
 )
 from kosparse.errors import KosparseError
-from kosparse.mix import mix_pairs, synthetic_training_pairs
+from kosparse.mix import from_sources, mix_pairs, synthetic_training_pairs
 
 
 def _result(ndcg):
@@ -122,6 +124,29 @@ def test_mix_ratio_zero_is_v1_data_and_ratio_caps_at_what_exists():
     assert len(mixed) == 6 and wanted == 8
     with pytest.raises(KosparseError, match="synthetic_ratio = -1"):
         mix_pairs(real, synthetic, -1, 1)
+
+
+def test_from_sources_keeps_the_named_collections_and_names_a_misspelt_one():
+    pairs = [{"query_id": "a", "source": "korquad"}, {"query_id": "b", "source": "msmarco_ko"}]
+    assert from_sources(pairs, None, "mix.v1_adapt.real_sources") == pairs
+    assert from_sources(pairs, ["korquad"], "mix.v1_adapt.real_sources") == pairs[:1]
+    with pytest.raises(KosparseError, match=r"mix.v1_adapt.real_sources names \['korqad'\]"):
+        from_sources(pairs, ["korqad"], "mix.v1_adapt.real_sources")
+
+
+def test_the_adaptation_pair_is_compared_with_each_other_on_the_target_collection():
+    models = {name: {name: _result(v)} for name, v in (("v1", 0.8), ("v1_adapt", 0.7), ("v2_adapt", 0.74))}
+    row = comparison({"bm25_tokens": _result(0.75)}, models)["ko"]["ndcg@10"]
+    assert row["v2_adapt-v1_adapt"] == 0.04 and row["v1_adapt-v1"] == -0.1 and row["v2_adapt-floor"] == -0.01
+    assert is_delta("v2_adapt-v1_adapt") and is_delta("v1_adapt-v1") and not is_delta("v2_adapt")
+    per_query = {"v1_adapt": {"ko": {"test": {"q1": 0.5, "q2": 0.6, "q3": 0.4}}},
+                 "v2_adapt": {"ko": {"test": {"q1": 0.9, "q2": 1.0, "q3": 0.8}}}}  # fmt: skip
+    deltas = intervals(per_query)
+    assert deltas["ko"]["v2_adapt-v1_adapt"]["low"] > 0
+    sentence = adaptation_sentence(deltas, ["korquad"], "ko", 154)
+    assert sentence.startswith("Adaptation (real queries of korquad only; tested on ko, whose real queries")
+    assert "v2_adapt, with 154 LLM queries for ko documents, − v1_adapt = +40.0 [+40.0, +40.0] gain" in sentence
+    assert "not been evaluated" in adaptation_sentence(deltas, ["korquad"], "msmarco_ko", 154)
 
 
 def test_plot_rows_and_codeswitch_table_come_from_the_metrics():

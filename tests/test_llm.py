@@ -79,6 +79,30 @@ def test_llama_cpp_backend_returns_schema_valid_json(smollm2_gguf, grammar, retr
     assert backend.speed()["decode_tps"] > 0
 
 
+def test_parallel_decoding_answers_each_prompt_the_same_whatever_ran_before(smollm2_gguf):
+    """Prompts decoded side by side; a chunk's answers depend only on the chunk (what resuming needs)."""
+    backend = LlamaCppBackend(SMOLLM2_ID, 512, 1, "none", 256, retries=1, grammar="fallback", parallel=2)
+    sampled = Sampling(temperature=0.7, top_p=0.9, max_tokens=32, seed=7)
+    other = [[{"role": "user", "content": "Name a colour of snow. Answer as JSON."}]]
+    first = dict(backend.complete(ASK, SCHEMA, sampled))
+    dict(backend.complete(other + other, SCHEMA, sampled))
+    again = dict(backend.complete(ASK, SCHEMA, sampled))
+    assert sorted(first) == [0, 1]
+    for index, reply in first.items():
+        assert reply.error is None and reply.completion_tokens > 0
+        jsonschema.validate(reply.data, SCHEMA)
+        assert (reply.data, reply.completion_tokens) == (again[index].data, again[index].completion_tokens)
+    # the shared chat-template prefix is evaluated once for the two prompts
+    answers = backend.decoder.generate([backend.decoder.tokens(m) for m in ASK], 0.7, 0.9, 32, 7)
+    assert sum(a.prompt_evaluated for a in answers) < sum(a.prompt_tokens for a in answers)
+    assert backend.speed()["decode_tps"] > 0
+
+
+def test_parallel_decoding_needs_the_fallback_grammar_mode(smollm2_gguf):
+    with pytest.raises(KosparseError, match="parallel > 1 answers freely first: it needs grammar: fallback"):
+        LlamaCppBackend(SMOLLM2_ID, 512, 1, "none", 256, retries=0, grammar="always", parallel=2)
+
+
 def test_llama_cpp_unknown_grammar_mode_is_an_error(smollm2_gguf):
     with pytest.raises(KosparseError, match="llm.llama_cpp.grammar = 'sometimes'"):
         LlamaCppBackend(SMOLLM2_ID, 512, 1, "none", 256, retries=0, grammar="sometimes")

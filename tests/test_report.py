@@ -1,3 +1,4 @@
+import yaml
 from conftest import REPO
 
 from kosparse.report import index_markdown, results_page, retrieval_markdown
@@ -36,5 +37,9 @@ def test_index_table_says_when_a_variant_has_no_export():
 def test_committed_results_page_is_what_the_committed_metrics_generate():
     """docs/results.md is never edited by hand: it must equal the page the `report` stage writes."""
     metrics = REPO / "metrics"
-    page = results_page(metrics / "compare.json", metrics / "synthesize.json", metrics, ["v1", "v2", "v1_distill"])
+    stage = yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8"))["stages"]["report"]["cmd"].split()
+    variants, trained, exported = (stage[stage.index(flag) + 1 : stage.index(after)] for flag, after in
+                                   (("--variants", "--trained"), ("--trained", "--exported"),
+                                    ("--exported", "--metrics-dir")))  # fmt: skip
+    page = results_page(metrics / "compare.json", metrics / "synthesize.json", metrics, variants, trained, exported)
     assert (REPO / "docs" / "results.md").read_text(encoding="utf-8") == page, "run `dvc repro report`"

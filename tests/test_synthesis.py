@@ -104,10 +104,11 @@ def _korquad_collect(korquad, root, paragraphs=12):
     return docs, pairs
 
 
-def _tiny_params(tmp_path):
+def _tiny_params(tmp_path, grammar="always", retries=0, parallel=1):
     params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
-    params["llm"].update(model=SMOLLM2_ID, max_tokens=128, retries=0)
-    params["llm"]["llama_cpp"].update(n_ctx=4096, grammar="always")  # SmolLM2 needs the grammar to answer in JSON
+    params["llm"].update(model=SMOLLM2_ID, max_tokens=128, retries=retries)
+    # SmolLM2 needs the grammar to answer in JSON: always, or on the retry after a parallel free attempt
+    params["llm"]["llama_cpp"].update(n_ctx=4096, grammar=grammar, parallel=parallel)
     params["synthesize"]["max_doc_chars"] = 150  # SmolLM2 spends ~3 tokens per Hangul syllable
     s = params["synthesize"]
     s["doc2query"].update(sources=["korquad"], num_docs=5, per_doc=2)
@@ -151,9 +152,13 @@ def _lines(path):
 
 
 @pytest.mark.slow
-def test_sigkill_at_several_points_then_resume_gives_the_uninterrupted_output(tmp_path, smollm2_gguf, korquad):
+@pytest.mark.parametrize("grammar,retries,parallel", [("always", 0, 1), ("fallback", 1, 3)])
+def test_sigkill_at_several_points_then_resume_gives_the_uninterrupted_output(
+    tmp_path, smollm2_gguf, korquad, grammar, retries, parallel
+):
+    """Also with 3 prompts decoded together: a resumed run gets the same chunks, hence the same answers."""
     _korquad_collect(korquad, tmp_path / "collect")
-    params, _ = _tiny_params(tmp_path)
+    params, _ = _tiny_params(tmp_path, grammar, retries, parallel)
     reference = _synthesize(tmp_path, params, tmp_path / "ref_cache.jsonl", tmp_path / "ref")
     assert reference.wait(timeout=600) == 0, reference.stderr.read()
 
