@@ -46,7 +46,7 @@ def main() -> None:
     # 1. Real pairs with their mined negatives; accepted synthetic pairs that point at collection documents.
     real = from_sources(read_jsonl(args.real), cfg.get("real_sources"), f"mix.{args.variant}.real_sources")
     negatives = {row["query_id"]: row for row in read_jsonl(args.negatives)}
-    accepted = read_jsonl(args.synthetic) if args.synthetic and Path(args.synthetic).stat().st_size else []
+    accepted = read_jsonl(args.synthetic) if args.synthetic else []  # an empty file reads as no rows
     synthetic = synthetic_training_pairs(accepted)
     # None accepted from a source or of a kind is an outcome, not an error: no check as for real_sources.
     if (sources := cfg.get("synthetic_sources")) is not None:

@@ -32,7 +32,7 @@ def main() -> None:
     # 1. Documents with their accepted generated queries appended.
     collect = Path(args.collect_dir)
     documents = read_jsonl(collect / "documents.jsonl")
-    synthetic = read_jsonl(args.synthetic) if Path(args.synthetic).stat().st_size else []
+    synthetic = read_jsonl(args.synthetic)
     expanded = expanded_documents(documents, synthetic, kinds)
     changed = [new for old, new in zip(documents, expanded, strict=True) if new is not old]
 
