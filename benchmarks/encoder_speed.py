@@ -14,8 +14,8 @@ from pathlib import Path
 
 import torch
 
-from kosparse.analyzers import KiwiAnalyzer
 from kosparse.cli import run
+from kosparse.data.analyzers import KiwiAnalyzer
 from kosparse.io import load_params, read_jsonl
 from kosparse.sparse_model import load_encoder
 

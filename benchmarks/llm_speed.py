@@ -25,10 +25,11 @@ import time
 
 import llama_cpp
 
-from kosparse import prompts
 from kosparse.cli import run
 from kosparse.io import atomic_path, load_params, read_jsonl
-from kosparse.llm import LlamaCppBackend, Sampling
+from kosparse.llm import prompts
+from kosparse.llm.base import Sampling
+from kosparse.llm.llama_cpp import LlamaCppBackend
 
 
 def raw_decode_tps(llm: llama_cpp.Llama, texts: list[str], tokens: int) -> float:

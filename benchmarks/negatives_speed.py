@@ -15,8 +15,8 @@ import bm25s
 import numpy as np
 from rank_bm25 import BM25Okapi
 
-from kosparse.analyzers import KiwiAnalyzer
 from kosparse.cli import run
+from kosparse.data.analyzers import KiwiAnalyzer
 from kosparse.io import load_params, read_jsonl
 
 TARGET_SPEEDUP = 100.0

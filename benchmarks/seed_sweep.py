@@ -1,7 +1,7 @@
 """Seed sweep: train, serve and evaluate variants with several training seeds; test nDCG@10 mean ± sd.
 
 A delta between two single runs mixes the effect with seed noise. This runs
-the pipeline's own stage scripts (train → query_idf → evaluate) for each
+the pipeline's own stage scripts (train → query_idf → encode → evaluate) for each
 variant and seed, with a copy of params.yaml whose `seed` is replaced, into
 reports/seed_sweep/ (outside DVC's outputs: the committed models stay as
 they are). The data a variant trains on (`dvc.yaml`'s train item) and its
@@ -81,8 +81,10 @@ def main() -> None:
                     ["scripts.07d_query_idf", variant, "--model", str(run_dir / "model"),
                      "--synonyms", serve_items[variant]["synonyms"], "--trends", "data/trends/trends.json",
                      "--out", str(run_dir / "served"), "--metrics", str(run_dir / "query_idf.json")],
-                    ["scripts.08_evaluate", "sparse", "--model", str(run_dir / "served"), "--name", variant,
-                     "--out", str(run_dir / "eval.partial.json")],
+                    ["scripts.15_encode", "--model", str(run_dir / "served"), "--out", str(run_dir / "encoded"),
+                     "--metrics", str(run_dir / "encode.json")],
+                    ["scripts.16_evaluate", "sparse", "--model", str(run_dir / "served"), "--name", variant,
+                     "--encoded", str(run_dir / "encoded"), "--out", str(run_dir / "eval.partial.json")],
                 ):  # fmt: skip
                     subprocess.run([sys.executable, "-m", *cmd, "--params", str(seeded)], check=True)
                 (run_dir / "eval.partial.json").rename(metrics)

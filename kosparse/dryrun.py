@@ -24,12 +24,12 @@ from pathlib import Path
 
 import yaml
 
+from kosparse.data.sources import KINDS
 from kosparse.distill import check_distill_config
 from kosparse.errors import KosparseError
 from kosparse.io import load_params
 from kosparse.models import OFFLINE
 from kosparse.profiles import apply_profile, load_profile
-from kosparse.sources import KINDS
 from kosparse.training import check_train_config
 
 
@@ -74,7 +74,7 @@ def needs_download(model_id: str) -> bool:
 
 
 def check_llm(llm: dict) -> dict:
-    from kosparse.llm import load_backend
+    from kosparse.llm.backends import load_backend
 
     kind = llm["backend"]
     report = {"backend": kind, "model": llm["model"]}

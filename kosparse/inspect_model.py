@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from scipy import sparse
 
-from kosparse.retrieval import Hits, top_k_hits
+from kosparse.evaluation.retrieval import Hits, top_k_hits
 
 
 def heaviest(row: sparse.csr_matrix, keys: Sequence[str], k: int) -> list[tuple[str, float]]:

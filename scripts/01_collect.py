@@ -7,7 +7,7 @@ import argparse
 import logging
 
 from kosparse.cli import run
-from kosparse.collect import (
+from kosparse.data.collect import (
     SPLITS,
     Collection,
     add_docs_source,
@@ -15,8 +15,8 @@ from kosparse.collect import (
     add_query_passages_source,
     check_no_leak,
 )
+from kosparse.data.sources import load_source
 from kosparse.io import atomic_path, load_params, write_json, write_jsonl
-from kosparse.sources import load_source
 
 log = logging.getLogger("01_collect")
 

@@ -9,13 +9,12 @@ document is ever given a date it does not have.
 
 import argparse
 import logging
-import time
 
 from kiwipiepy import Kiwi
 
 from kosparse.cli import run
+from kosparse.data.trends import document_date, terms_per_document, trending
 from kosparse.io import load_params, read_jsonl, write_json
-from kosparse.trends import document_date, terms_per_document, trending
 
 log = logging.getLogger("03_trends")
 
@@ -28,7 +27,6 @@ def main() -> None:
     parser.add_argument("--metrics", default="metrics/trends.json")
     args = parser.parse_args()
     cfg = load_params(args.params)["trends"]
-    started = time.perf_counter()
 
     # 1. Dates as the sources give them (a malformed date stops the stage, naming the document).
     documents = read_jsonl(args.documents)
@@ -54,7 +52,6 @@ def main() -> None:
             "trending_terms": len(result["terms"]),
             "top_terms": [t["term"] for t in result["terms"][:20]],
             "max_boost": max((t["boost"] for t in result["terms"]), default=None),
-            "wall_seconds": round(time.perf_counter() - started, 1),
         },
     )
 

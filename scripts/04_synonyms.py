@@ -9,15 +9,13 @@ its two terms under the multilingual embedding model.
 
 import argparse
 import logging
-import resource
-import time
 
 from kiwipiepy import Kiwi
 
 from kosparse.cli import run
 from kosparse.io import load_params, read_jsonl, write_json
 from kosparse.models import load_sentence_transformer
-from kosparse.synonyms import (
+from kosparse.synonyms.dictionary import (
     build_dictionary,
     corpus_terms,
     embed,
@@ -41,7 +39,6 @@ def main() -> None:
     parser.add_argument("--metrics", default="metrics/synonyms_base.json")
     args = parser.parse_args()
     cfg = load_params(args.params)["synonyms"]
-    started = time.perf_counter()
 
     # 1. Inputs; the curated file first, so a malformed line fails before any slow step.
     curated = load_curated(args.curated)
@@ -84,9 +81,6 @@ def main() -> None:
         "largest_group": max((len(g) for g in dictionary["groups"]), default=0),
         "pairs_per_source": source_counts(pairs),
         "candidates": {"korean_terms": len(korean), "english_terms": len(english), "gloss_pairs": len(glosses)},
-        "wall_seconds": round(time.perf_counter() - started, 1),
-        # Not kosparse.llm.peak_memory: importing the LLM layer would make this stage depend on it.
-        "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
     }
     write_json(args.metrics, metrics)
     log.info("%d pairs in %d groups %s", len(pairs), len(dictionary["groups"]), metrics["pairs_per_source"])

@@ -15,15 +15,16 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from kosparse.analyzers import KiwiAnalyzer
-from kosparse.answer_cache import cached_answers
 from kosparse.cli import run
+from kosparse.data.analyzers import KiwiAnalyzer
+from kosparse.evaluation.retrieval import BM25Retriever
 from kosparse.io import atomic_path, load_params, read_jsonl, write_json, write_jsonl
-from kosparse.llm import Sampling, peak_memory
+from kosparse.llm.answer_cache import cached_answers
+from kosparse.llm.base import Sampling
+from kosparse.llm.prompts import TEMPLATES
+from kosparse.llm.synthesis import dedup_key, expand, pair_record, plan_tasks, round_trip, summarise, text_rules
+from kosparse.memory import peak_memory
 from kosparse.models import cache_root
-from kosparse.prompts import TEMPLATES
-from kosparse.retrieval import BM25Retriever
-from kosparse.synthesis import dedup_key, expand, pair_record, plan_tasks, round_trip, summarise, text_rules
 
 log = logging.getLogger("05_synthesize")
 

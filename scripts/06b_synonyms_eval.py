@@ -13,9 +13,9 @@ import logging
 
 from kosparse.cli import run
 from kosparse.io import load_params, read_json, read_jsonl, write_json
-from kosparse.lexicons import load_gold, merged
-from kosparse.synonym_eval import precision, recall, samples
-from kosparse.synonyms import groups_of, source_counts
+from kosparse.synonyms.dictionary import groups_of, source_counts
+from kosparse.synonyms.evaluation import precision, recall, samples
+from kosparse.synonyms.lexicons import load_gold, merged
 
 log = logging.getLogger("06b_synonyms_eval")
 

@@ -9,12 +9,12 @@ import logging
 import time
 from pathlib import Path
 
-from kosparse.analyzers import KiwiAnalyzer
 from kosparse.cli import run
+from kosparse.data.analyzers import KiwiAnalyzer
+from kosparse.data.negatives import mine_hard_negatives
 from kosparse.errors import KosparseError
+from kosparse.evaluation.retrieval import BM25Retriever
 from kosparse.io import load_params, read_jsonl, write_json, write_jsonl
-from kosparse.negatives import mine_hard_negatives
-from kosparse.retrieval import BM25Retriever
 
 log = logging.getLogger("07b_hard_negatives")
 
@@ -51,7 +51,6 @@ def main() -> None:
         "k": cfg["k"],
         "mean_negatives": round(sum(counts) / len(counts), 3),
         "queries_short_of_k": sum(c < cfg["k"] for c in counts),
-        "seconds": round(seconds, 1),
     })  # fmt: skip
     log.info("mined %d negatives for %d queries in %.1f s", sum(counts), len(mined), seconds)
 

@@ -15,13 +15,13 @@ import logging
 from collections import Counter
 from pathlib import Path
 
-from kosparse.analyzers import KiwiAnalyzer
 from kosparse.cli import run
+from kosparse.data.analyzers import KiwiAnalyzer
+from kosparse.data.mix import from_sources, mix_pairs, synthetic_training_pairs
+from kosparse.data.negatives import mine_hard_negatives
 from kosparse.errors import KosparseError
+from kosparse.evaluation.retrieval import BM25Retriever
 from kosparse.io import atomic_path, load_params, read_jsonl, write_json, write_jsonl
-from kosparse.mix import from_sources, mix_pairs, synthetic_training_pairs
-from kosparse.negatives import mine_hard_negatives
-from kosparse.retrieval import BM25Retriever
 
 log = logging.getLogger("07c_mix")
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from kosparse.cli import run
 from kosparse.errors import KosparseError
-from kosparse.idf_adjust import query_idf, set_query_idf
 from kosparse.io import atomic_path, load_params, read_json, write_json
 from kosparse.sparse_model import load_encoder, save_encoder
+from kosparse.synonyms.idf_adjust import query_idf, set_query_idf
 
 log = logging.getLogger("07d_query_idf")
 

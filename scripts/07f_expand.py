@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from kosparse.cli import run
-from kosparse.expansion import expanded_documents
+from kosparse.data.expansion import expanded_documents
 from kosparse.io import atomic_path, load_params, read_jsonl, write_json, write_jsonl
 
 log = logging.getLogger("07f_expand")

@@ -10,7 +10,7 @@ query_tokens, computed from the zipped files exactly as OpenSearch would.
 import argparse
 
 from kosparse.cli import run
-from kosparse.opensearch_requests import build_requests, offline_vectors, read_export
+from kosparse.export.requests import build_requests, offline_vectors, read_export
 
 
 def main() -> None:

@@ -17,10 +17,10 @@ from scipy import sparse
 
 from kosparse.cli import run
 from kosparse.errors import KosparseError
+from kosparse.evaluation.retrieval import document_matrix, to_csr
 from kosparse.idf import decoded_keys
 from kosparse.inspect_model import heaviest, matched_tokens, search
 from kosparse.io import read_jsonl
-from kosparse.retrieval import document_matrix, to_csr
 from kosparse.sparse_model import load_encoder
 
 

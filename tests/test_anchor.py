@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from kosparse.analyzers import KiwiAnalyzer
 from kosparse.anchor import BM25AnchoredPooling, bm25_tf_part
 from kosparse.base_encoder import new_bert
+from kosparse.data.analyzers import KiwiAnalyzer
+from kosparse.evaluation.retrieval import BM25Retriever, document_matrix, to_csr
 from kosparse.idf import bm25_idf, document_frequencies, document_stats, idf_table
-from kosparse.retrieval import BM25Retriever, document_matrix, to_csr
 from kosparse.sparse_model import build_model, document_modules, load_encoder
 from kosparse.tokenizer import (
     EncoderTokenAnalyzer,

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from kosparse.codeswitch import TermFinder, codeswitch_queries, expand_text, expand_vectors, token_ids_of
+from kosparse.synonyms.codeswitch import TermFinder, codeswitch_queries, expand_text, expand_vectors, token_ids_of
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,9 @@ import pytest
 import yaml
 from conftest import REPO, SHARED_DATASETS
 
-V1_SIDE = {"train@v1", "evaluate@v1", "export@v1", "teacher_scores", "train_distill", "export@v1_distill",
-           "mix_real@v1_adapt", "train@v1_adapt", "evaluate@v1_adapt"}  # fmt: skip
-V2_ADAPT_SIDE = {"mix@v2_adapt", "train@v2_adapt", "query_idf@v2_adapt", "evaluate@v2_adapt"}
+V1_SIDE = {"train@v1", "encode@v1", "evaluate@v1", "export@v1", "teacher_scores", "train_distill", "export@v1_distill",
+           "mix_real@v1_adapt", "train@v1_adapt", "encode@v1_adapt", "evaluate@v1_adapt"}  # fmt: skip
+V2_ADAPT_SIDE = {"mix@v2_adapt", "train@v2_adapt", "query_idf@v2_adapt", "encode@v2_adapt", "evaluate@v2_adapt"}
 
 
 def _dvc(repo: Path, *args: str) -> str:
@@ -112,8 +112,8 @@ def committed_copy(tmp_path) -> Path:
 @pytest.mark.slow
 def test_changing_the_synthetic_ratio_reruns_only_the_v2_side(committed_copy):
     rerun = _rerun_after(committed_copy, "mix.v2.synthetic_ratio", 0.5)
-    v2_side = {"mix@v2", "train@v2", "query_idf@v2", "evaluate@v2", "evaluate@v2_expanded", "export@v2", "compare",
-               "report"}  # fmt: skip
+    v2_side = {"mix@v2", "train@v2", "query_idf@v2", "encode@v2", "evaluate@v2", "encode@v2_expanded",
+               "evaluate@v2_expanded", "export@v2", "compare", "report"}  # fmt: skip
     assert rerun == v2_side | {"evaluate_codeswitch"}  # it evaluates served v1 and v2 side by side
 
 
@@ -122,8 +122,9 @@ def test_changing_the_llm_reruns_synthesis_verification_and_their_followers_only
     rerun = _rerun_after(committed_copy, "llm.temperature", 0.3)
     assert not rerun & V1_SIDE, f"the LLM must not reach v1: {sorted(rerun & V1_SIDE)}"
     llm_stages = {"synthesize", "verify_synonyms"}
-    v2_from_new_synthetic_data = {"mix@v2", "train@v2", "query_idf@v2", "evaluate@v2", "export@v2", "compare",
-                                  "report", "expand", "evaluate@v2_expanded", *V2_ADAPT_SIDE}  # fmt: skip
+    v2_from_new_synthetic_data = {"mix@v2", "train@v2", "query_idf@v2", "encode@v2", "evaluate@v2", "export@v2",
+                                  "compare", "report", "expand", "encode@v2_expanded", "evaluate@v2_expanded",
+                                  *V2_ADAPT_SIDE}  # fmt: skip
     from_new_enhanced_dictionary = {"synonyms_eval", "evaluate_codeswitch"}
     assert rerun == llm_stages | v2_from_new_synthetic_data | from_new_enhanced_dictionary
 
@@ -131,14 +132,15 @@ def test_changing_the_llm_reruns_synthesis_verification_and_their_followers_only
 @pytest.mark.slow
 def test_changing_the_adaptation_sources_reruns_only_the_adaptation_pair(committed_copy):
     rerun = _rerun_after(committed_copy, "mix.v1_adapt.real_sources", ["msmarco_ko"])
-    v1_adapt = {"mix_real@v1_adapt", "train@v1_adapt", "query_idf@v1_adapt", "evaluate@v1_adapt"}
+    v1_adapt = {"mix_real@v1_adapt", "train@v1_adapt", "query_idf@v1_adapt", "encode@v1_adapt", "evaluate@v1_adapt"}
     assert rerun == v1_adapt | {"compare", "report"}
 
 
 @pytest.mark.slow
 def test_changing_the_distillation_loss_reruns_only_the_distilled_variant(committed_copy):
     rerun = _rerun_after(committed_copy, "distill.loss", "kl")
-    distilled = {"train_distill", "query_idf@v1_distill", "evaluate@v1_distill", "export@v1_distill"}
+    distilled = {"train_distill", "query_idf@v1_distill", "encode@v1_distill", "evaluate@v1_distill",
+                 "export@v1_distill"}  # fmt: skip
     assert rerun == distilled | {"compare", "report"}
 
 
@@ -148,7 +150,7 @@ def _imported_kosparse_modules(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "kosparse":
             names.add(node.module)
-            names |= {f"kosparse.{a.name}" for a in node.names if node.module == "kosparse"}
+            names |= {f"{node.module}.{a.name}" for a in node.names}  # `from kosparse.llm import prompts`
         elif isinstance(node, ast.Import):
             names |= {a.name for a in node.names if a.name.startswith("kosparse.")}
     return {n for n in names if (REPO / f"{n.replace('.', '/')}.py").is_file()}
@@ -189,8 +191,8 @@ def test_every_stage_depends_on_each_kosparse_module_its_script_imports():
 
 @pytest.mark.slow
 def test_a_docstring_change_in_one_module_reruns_only_the_stages_that_import_it(committed_copy):
-    module = committed_copy / "kosparse" / "hybrid.py"
+    module = committed_copy / "kosparse" / "evaluation" / "hybrid.py"
     module.write_text(module.read_text(encoding="utf-8").replace('"""Hybrid search', '"""Hybrid retrieval', 1))
-    # The stages whose scripts import kosparse.hybrid; their outputs stay byte-identical, so DVC stops there.
+    # The stages whose scripts import kosparse.evaluation.hybrid; their outputs stay byte-identical, so DVC stops there.
     evaluations = {f"evaluate@{v}" for v in ("v1", "v2", "v1_distill", "v1_adapt", "v2_adapt", "v2_expanded")}
     assert _changed_stages(committed_copy) == {"evaluate_bm25", *evaluations}

@@ -1,4 +1,4 @@
-from kosparse.expansion import expanded_documents
+from kosparse.data.expansion import expanded_documents
 
 DOCS = [
     {"id": "d1", "text": "세종은 1446년에 훈민정음을 반포하였다."},

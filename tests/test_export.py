@@ -11,9 +11,9 @@ import yaml
 from conftest import REPO, TINY_DOCUMENT_SIDE, TINY_PAIRS
 from scipy import sparse
 
-from kosparse import export
 from kosparse.errors import KosparseError
-from kosparse.opensearch_requests import build_requests, offline_vectors, prune_vector, read_export
+from kosparse.export import artifacts, emulation, loading, pruning, tracing
+from kosparse.export.requests import build_requests, offline_vectors, prune_vector, read_export
 from kosparse.sparse_model import build_model, document_modules
 
 MAX_LENGTH = 64
@@ -33,7 +33,7 @@ def model_dir(splade_tiny, splade_tiny_idf, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def variant(model_dir):
-    return export.load_variant(model_dir)
+    return loading.load_variant(model_dir)
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +45,11 @@ def real_documents(korquad):
 
 @pytest.fixture(scope="module")
 def zips(variant, real_documents):
-    return export.build_zips(variant, export.model_names("kosparse", "tiny"), real_documents[0])
+    return artifacts.build_zips(variant, artifacts.model_names("kosparse", "tiny"), real_documents[0])
 
 
 def test_traced_document_encoder_matches_sparse_encoder_on_50_real_documents(variant, zips, real_documents):
-    parity = export.document_parity(variant, zips[export.DOCUMENT_ZIP], real_documents)
+    parity = emulation.document_parity(variant, zips[artifacts.DOCUMENT_ZIP], real_documents)
     assert parity["documents"] == 50
     assert parity["max_abs_diff"] <= 1.0e-4
     assert parity["active_dims_mismatches"] == 0
@@ -59,15 +59,15 @@ def test_traced_document_encoder_matches_sparse_encoder_on_50_real_documents(var
 
 def test_trace_gives_a_padded_batch_the_vectors_of_single_documents(variant, zips, real_documents):
     traced, tok = (
-        export.zip_document_encoder(zips[export.DOCUMENT_ZIP]),
-        export.zip_tokenizer(zips[export.DOCUMENT_ZIP]),
+        emulation.zip_document_encoder(zips[artifacts.DOCUMENT_ZIP]),
+        emulation.zip_tokenizer(zips[artifacts.DOCUMENT_ZIP]),
     )
     texts = [real_documents[1], "짧은 문서", TINY_PAIRS[0][1]]
-    batch = export.encode_batch(tok, texts)
+    batch = tracing.encode_batch(tok, texts)
     assert len(set(batch["attention_mask"].sum(dim=1).tolist())) == 3
     with torch.no_grad():
         batched = traced(batch)["output"]
-    single = export.opensearch_document_vectors(traced, tok, texts)
+    single = emulation.opensearch_document_vectors(traced, tok, texts)
     assert torch.allclose(batched, single, atol=1.0e-5)
     assert ((batched > 0) == (single > 0)).all()
 
@@ -78,12 +78,12 @@ def test_query_vectors_built_the_opensearch_way_equal_the_query_encoder(variant,
     vocabulary_words = [w for w in variant.idf if w.isalpha() and w.isascii()][:300]
     long_query = " ".join(vocabulary_words)  # more distinct tokens than the query side keeps
     queries = [q for q, _ in TINY_PAIRS] + questions + [long_query]
-    parity = export.query_parity(variant, zips[export.TOKENIZER_ZIP], queries)
+    parity = emulation.query_parity(variant, zips[artifacts.TOKENIZER_ZIP], queries)
     assert parity["queries"] == len(queries)
     assert parity["mismatches"] == 0, parity["mismatch_examples"]
-    files = export.read_zip(zips[export.TOKENIZER_ZIP])
-    tok = export.zip_tokenizer(zips[export.TOKENIZER_ZIP])
-    long_vector = export.opensearch_query_vector(tok, json.loads(files["idf.json"]), long_query)
+    files = artifacts.read_zip(zips[artifacts.TOKENIZER_ZIP])
+    tok = emulation.zip_tokenizer(zips[artifacts.TOKENIZER_ZIP])
+    long_vector = emulation.opensearch_query_vector(tok, json.loads(files["idf.json"]), long_query)
     assert len(long_vector) == MAX_LENGTH, "OpenSearch keeps as many query tokens as the project"
 
 
@@ -91,17 +91,17 @@ def test_every_idf_key_decodes_from_exactly_one_id_and_no_key_is_lost(variant, z
     report = variant.idf_report
     assert report["missing"] == [] and report["unknown"] == [] and report["special"] == []
     assert report["collisions"] == []
-    tok = export.zip_tokenizer(zips[export.TOKENIZER_ZIP])
+    tok = emulation.zip_tokenizer(zips[artifacts.TOKENIZER_ZIP])
     special = set(variant.special_ids)
     decoded = [tok.decode([i]) for i in range(tok.get_vocab_size()) if i not in special]
     assert sorted(decoded) == sorted(variant.idf), "each key from exactly one id, every id has its key"
     assert not {tok.id_to_token(i) for i in special} & set(variant.idf)
-    assert export.read_zip(zips[export.TOKENIZER_ZIP])["idf.json"] == (model_dir / "idf.json").read_bytes()
+    assert artifacts.read_zip(zips[artifacts.TOKENIZER_ZIP])["idf.json"] == (model_dir / "idf.json").read_bytes()
 
 
 def test_zips_hold_exactly_the_expected_files_and_the_bodies_hash_them(variant, zips):
     document_files, tokenizer_files = (
-        export.read_zip(zips[name]) for name in (export.DOCUMENT_ZIP, export.TOKENIZER_ZIP)
+        artifacts.read_zip(zips[name]) for name in (artifacts.DOCUMENT_ZIP, artifacts.TOKENIZER_ZIP)
     )
     assert sorted(document_files) == ["kosparse-tiny-doc.pt", "tokenizer.json"]
     pt = document_files["kosparse-tiny-doc.pt"]
@@ -109,10 +109,10 @@ def test_zips_hold_exactly_the_expected_files_and_the_bodies_hash_them(variant, 
     assert sorted(tokenizer_files) == ["idf.json", "tokenizer.json"]
     assert json.loads(document_files["tokenizer.json"])["truncation"]["max_length"] == MAX_LENGTH
     assert json.loads(tokenizer_files["tokenizer.json"])["truncation"]["max_length"] == MAX_LENGTH + 2
-    bodies = export.registration_bodies(variant, export.model_names("kosparse", "tiny"), "1.0.0", zips)
+    bodies = artifacts.registration_bodies(variant, artifacts.model_names("kosparse", "tiny"), "1.0.0", zips)
     for body_name, zip_name, function in [
-        (export.DOCUMENT_REGISTRATION, export.DOCUMENT_ZIP, "SPARSE_ENCODING"),
-        (export.TOKENIZER_REGISTRATION, export.TOKENIZER_ZIP, "SPARSE_TOKENIZE"),
+        (artifacts.DOCUMENT_REGISTRATION, artifacts.DOCUMENT_ZIP, "SPARSE_ENCODING"),
+        (artifacts.TOKENIZER_REGISTRATION, artifacts.TOKENIZER_ZIP, "SPARSE_TOKENIZE"),
     ]:
         body = bodies[body_name]
         assert body["function_name"] == function and body["model_format"] == "TORCH_SCRIPT"
@@ -123,14 +123,14 @@ def test_zips_hold_exactly_the_expected_files_and_the_bodies_hash_them(variant, 
 
 def test_a_missing_model_folder_is_one_clear_error(tmp_path):
     with pytest.raises(KosparseError, match=rf"{tmp_path / 'v9'}: model folder not found"):
-        export.load_variant(tmp_path / "v9")
+        loading.load_variant(tmp_path / "v9")
 
 
 def test_a_tokenizer_without_tokenizer_json_is_one_clear_error(model_dir, tmp_path):
     broken = shutil.copytree(model_dir, tmp_path / "tiny")
     (broken / "document_0_Transformer" / "tokenizer.json").unlink()
     with pytest.raises(KosparseError, match=r"document_0_Transformer: tokenizer has no tokenizer\.json"):
-        export.load_variant(broken)
+        loading.load_variant(broken)
 
 
 def test_an_idf_that_does_not_match_the_tokenizer_is_one_clear_error(model_dir, tmp_path):
@@ -139,7 +139,7 @@ def test_an_idf_that_does_not_match_the_tokenizer_is_one_clear_error(model_dir, 
     del idf["retrieval"]
     (broken / "idf.json").write_text(json.dumps(idf), encoding="utf-8")
     with pytest.raises(KosparseError, match=rf"{broken / 'idf.json'} does not match the tokenizer"):
-        export.load_variant(broken)
+        loading.load_variant(broken)
 
 
 def test_an_idf_other_than_the_trained_one_is_one_clear_error(model_dir, tmp_path):
@@ -148,17 +148,17 @@ def test_an_idf_other_than_the_trained_one_is_one_clear_error(model_dir, tmp_pat
     idf["retrieval"] += 1.0
     (broken / "idf.json").write_text(json.dumps(idf), encoding="utf-8")
     with pytest.raises(KosparseError, match=r"1 token weights differ from the model's query weights"):
-        export.load_variant(broken)
+        loading.load_variant(broken)
 
 
 def test_pruning_follows_opensearch_prune_utils():
     row = sparse.csr_matrix(np.array([[10.0, 0.0, 8.0, 5.0, 2.0]]))
     kept = {
-        "max_ratio": export.prune_rows(row, {"type": "max_ratio", "ratio": 0.7}),
-        "top_k": export.prune_rows(row, {"type": "top_k", "ratio": 3}),
-        "alpha_mass": export.prune_rows(row, {"type": "alpha_mass", "ratio": 0.8}),
-        "abs_value": export.prune_rows(row, {"type": "abs_value", "ratio": 5.0}),
-        "none": export.prune_rows(row, {"type": "none"}),
+        "max_ratio": pruning.prune_rows(row, {"type": "max_ratio", "ratio": 0.7}),
+        "top_k": pruning.prune_rows(row, {"type": "top_k", "ratio": 3}),
+        "alpha_mass": pruning.prune_rows(row, {"type": "alpha_mass", "ratio": 0.8}),
+        "abs_value": pruning.prune_rows(row, {"type": "abs_value", "ratio": 5.0}),
+        "none": pruning.prune_rows(row, {"type": "none"}),
     }
     assert {k: sorted(m.indices.tolist()) for k, m in kept.items()} == {
         "max_ratio": [0, 2], "top_k": [0, 2, 3], "alpha_mass": [0, 2], "abs_value": [0, 2, 3], "none": [0, 2, 3, 4],
@@ -174,7 +174,7 @@ def test_pruning_follows_opensearch_prune_utils():
 )
 def test_bad_prune_settings_are_rejected(setting):
     with pytest.raises(KosparseError, match=r"export prune"):
-        export.check_prune(setting)
+        pruning.check_prune(setting)
 
 
 @pytest.mark.slow
@@ -195,9 +195,14 @@ def test_export_stage_writes_identical_folders_and_the_requests_name_its_models(
     (tmp_path / "eval.json").write_text(json.dumps({"tiny": {"en": {"test": metric}}, "sparsity": {}}))
     (tmp_path / "train.json").write_text(json.dumps({"examples": {"en": 8}, "best_checkpoint_step": 4}))
 
+    encode = [sys.executable, "-m", "scripts.15_encode", "--params", str(tmp_path / "params.yaml"),
+              "--collect-dir", str(collect), "--model", str(model_dir), "--out", str(tmp_path / "encoded"),
+              "--metrics", str(tmp_path / "encode.json")]  # fmt: skip
+    subprocess.run(encode, cwd=REPO, check=True, capture_output=True)
+
     def run_stage(out: str) -> None:
-        command = [sys.executable, "-m", "scripts.10_export", "tiny", "--params", str(tmp_path / "params.yaml"),
-                   "--model", str(model_dir), "--collect-dir", str(collect),
+        command = [sys.executable, "-m", "scripts.18_export", "tiny", "--params", str(tmp_path / "params.yaml"),
+                   "--model", str(model_dir), "--collect-dir", str(collect), "--encoded", str(tmp_path / "encoded"),
                    "--eval-metrics", str(tmp_path / "eval.json"), "--train-metrics", str(tmp_path / "train.json"),
                    "--out", str(tmp_path / out), "--metrics", str(tmp_path / f"{out}.json")]  # fmt: skip
         subprocess.run(command, cwd=REPO, check=True, capture_output=True)
@@ -205,7 +210,7 @@ def test_export_stage_writes_identical_folders_and_the_requests_name_its_models(
     run_stage("first")
     run_stage("second")
     files = sorted(p.name for p in (tmp_path / "first").iterdir())
-    assert files == sorted(export.ARTIFACT_FILES)
+    assert files == sorted(artifacts.ARTIFACT_FILES)
     for name in files:
         assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes(), name
     metrics = json.loads((tmp_path / "first.json").read_text(encoding="utf-8"))

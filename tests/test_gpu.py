@@ -19,8 +19,8 @@ pytestmark = [
 def test_train_evaluate_export_on_cuda(splade_tiny, splade_tiny_idf, tiny_data, tmp_path):
     import shutil
 
-    from kosparse import export
-    from kosparse.retrieval import SparseRetriever, evaluate_retriever
+    from kosparse.evaluation.retrieval import SparseRetriever, evaluate_retriever
+    from kosparse.export import artifacts, emulation, loading
     from kosparse.sparse_model import build_model, load_encoder, save_encoder
     from kosparse.training import retrieval_evaluator, train, training_examples
 
@@ -39,14 +39,15 @@ def test_train_evaluate_export_on_cuda(splade_tiny, splade_tiny_idf, tiny_data, 
     metrics = evaluate_retriever(SparseRetriever("gpu", loaded, 4), documents, {"test": pairs}, 10)
     assert metrics["en"]["test"]["ndcg@10"] > 0.5
 
-    variant = export.load_variant(tmp_path / "model")  # the trace is made on the CPU, for OpenSearch's nodes
-    zips = export.build_zips(variant, export.model_names("kosparse", "gpu"), TINY_PAIRS[0][1])
-    parity = export.document_parity(variant, zips[export.DOCUMENT_ZIP], [d for _, d in TINY_PAIRS])
+    variant = loading.load_variant(tmp_path / "model")  # the trace is made on the CPU, for OpenSearch's nodes
+    zips = artifacts.build_zips(variant, artifacts.model_names("kosparse", "gpu"), TINY_PAIRS[0][1])
+    parity = emulation.document_parity(variant, zips[artifacts.DOCUMENT_ZIP], [d for _, d in TINY_PAIRS])
     assert parity["max_abs_diff"] <= 1.0e-4
 
 
 def test_transformers_llm_backend_on_cuda(smollm2_gguf):
-    from kosparse.llm import Sampling, TransformersBackend
+    from kosparse.llm.base import Sampling
+    from kosparse.llm.transformers_local import TransformersBackend
 
     backend = TransformersBackend(SMOLLM2_ID, None, "bfloat16", None, None, batch_size=2, retries=0)
     assert backend.model.device.type == "cuda"

@@ -3,9 +3,16 @@
 import pytest
 from conftest import TINY_PAIRS
 
-from kosparse.analyzers import whitespace_tokens
-from kosparse.hybrid import MIN_SCORE, CachedRetriever, HybridRetriever, arithmetic_mean, min_max, tuned_hybrid
-from kosparse.retrieval import BM25Retriever
+from kosparse.data.analyzers import whitespace_tokens
+from kosparse.evaluation.hybrid import (
+    MIN_SCORE,
+    CachedRetriever,
+    HybridRetriever,
+    arithmetic_mean,
+    min_max,
+    tuned_hybrid,
+)
+from kosparse.evaluation.retrieval import BM25Retriever
 
 
 def test_min_max_scales_each_list_and_keeps_its_lowest_hit():

@@ -9,12 +9,15 @@ import jsonschema
 import pytest
 from conftest import QWEN_ID, SMOLLM2_ID
 
-from kosparse import prompts
-from kosparse.answer_cache import AnswerCache, answer_key
+from kosparse.data.text import has_hangul
 from kosparse.errors import KosparseError
-from kosparse.llm import LlamaCppBackend, OpenAIBackend, Sampling, TransformersBackend, parse_reply
+from kosparse.llm import prompts
+from kosparse.llm.answer_cache import AnswerCache, answer_key
+from kosparse.llm.base import Sampling, parse_reply
+from kosparse.llm.llama_cpp import LlamaCppBackend
+from kosparse.llm.openai_api import OpenAIBackend
+from kosparse.llm.transformers_local import TransformersBackend
 from kosparse.models import OFFLINE, resolve
-from kosparse.text import has_hangul
 
 SCHEMA = {
     "type": "object",

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from kosparse.metrics import mean_metrics, mrr_at_k, ndcg_at_k, recall_at_k
+from kosparse.evaluation.metrics import mean_metrics, mrr_at_k, ndcg_at_k, recall_at_k
 
 
 def test_ndcg_hand_computed():

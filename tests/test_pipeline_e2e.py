@@ -80,7 +80,7 @@ def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
     assert (d / "idf/idf.json").read_bytes() == first_idf, "idf is byte-identical across runs"
 
     _stage(
-        "scripts.08_evaluate",
+        "scripts.16_evaluate",
         "bm25",
         "--params",
         str(p),
@@ -145,8 +145,15 @@ def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
     assert (tmp_path / "models/v1/idf.json").read_bytes() == (d / "idf/idf.json").read_bytes()
     assert (m / "train_v1/plots/metrics/validation/ndcg@10.tsv").is_file()
 
+    encode_args = ["--params", str(p), "--collect-dir", str(d / "collect"), "--model", str(tmp_path / "models/v1"),
+                   "--out", str(d / "encoded/v1"), "--metrics", str(m / "encode_v1.json")]  # fmt: skip
+    _stage("scripts.15_encode", *encode_args)
+    encoded = {f.name: f.read_bytes() for f in sorted((d / "encoded/v1").iterdir())}
+    assert list(encoded) == ["korquad.safetensors", "msmarco_ko.safetensors"]
+    _stage("scripts.15_encode", *encode_args)
+    assert {f.name: f.read_bytes() for f in sorted((d / "encoded/v1").iterdir())} == encoded, "byte-identical"
     _stage(
-        "scripts.08_evaluate",
+        "scripts.16_evaluate",
         "sparse",
         "--params",
         str(p),
@@ -154,6 +161,8 @@ def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
         str(d / "collect"),
         "--model",
         str(tmp_path / "models/v1"),
+        "--encoded",
+        str(d / "encoded/v1"),
         "--out",
         str(m / "eval_v1.json"),
         "--report",
@@ -163,6 +172,11 @@ def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
     assert set(ev["v1"]["korquad"]["test"]) == set(bm25["bm25_kiwi"]["korquad"]["test"])
     assert ev["v1"]["korquad"]["test"]["queries"] == bm25["bm25_kiwi"]["korquad"]["test"]["queries"]
     assert ev["sparsity"]["doc_active_dims_mean"] > 0 and ev["sparsity"]["query_active_dims_mean"] > 0
+    stored = json.loads((m / "encode_v1.json").read_text(encoding="utf-8"))
+    stored_nnz = sum(s["non_zeros"] for s in stored.values())
+    assert stored_nnz / sum(s["documents"] for s in stored.values()) == pytest.approx(
+        ev["sparsity"]["doc_active_dims_mean"], abs=0.01
+    ), "evaluate scored the stored vectors"
     assert 0.0 <= ev["korean_quality"]["particle_ending_weight_share"] <= 1.0
     assert "| 1 |" in (tmp_path / "t.md").read_text(encoding="utf-8")
 

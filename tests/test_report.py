@@ -1,7 +1,7 @@
 import yaml
 from conftest import REPO
 
-from kosparse.report import index_markdown, results_page, retrieval_markdown
+from kosparse.evaluation.report import index_markdown, results_page, retrieval_markdown
 
 
 def _scores(ndcg: float) -> dict:

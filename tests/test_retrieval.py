@@ -1,5 +1,5 @@
-from kosparse.analyzers import KiwiAnalyzer, whitespace_tokens
-from kosparse.retrieval import BM25Retriever, evaluate_retriever
+from kosparse.data.analyzers import KiwiAnalyzer, whitespace_tokens
+from kosparse.evaluation.retrieval import BM25Retriever, evaluate_retriever
 
 DOCS = [
     {"id": "a", "source": "s", "text": "오픈서치는 희소 벡터 검색을 지원합니다."},

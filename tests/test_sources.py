@@ -9,8 +9,8 @@ import pytest
 import yaml
 from conftest import REPO
 
+from kosparse.data.sources import hf_rows_to_records, load_source, qa_rows_to_articles, validate_docs
 from kosparse.errors import InputError, KosparseError
-from kosparse.sources import hf_rows_to_records, load_source, qa_rows_to_articles, validate_docs
 
 QA = {"kind": "qa", "mirror_file": "dev.json"}
 QP = {"kind": "query_passages", "mirror_file": "mm.json"}

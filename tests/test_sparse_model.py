@@ -6,7 +6,7 @@ import torch
 from conftest import TINY_DOCUMENT_SIDE, TINY_PAIRS, TRAIN_CFG
 
 from kosparse.errors import KosparseError
-from kosparse.retrieval import SparseRetriever, document_matrix, evaluate_retriever, to_csr
+from kosparse.evaluation.retrieval import SparseRetriever, document_matrix, evaluate_retriever, to_csr
 from kosparse.sparse_model import build_model, drop_section, load_encoder, save_encoder
 from kosparse.training import (
     CollapseError,

@@ -6,9 +6,10 @@ import pytest
 import yaml
 from conftest import REPO, SMOLLM2_ID
 
-from kosparse.llm import LlamaCppBackend, Sampling, parse_reply
-from kosparse.synonym_verify import answers_by_term, clean_equivalent, matches, plan, tally
-from kosparse.synonyms import build_dictionary
+from kosparse.llm.base import Sampling, parse_reply
+from kosparse.llm.llama_cpp import LlamaCppBackend
+from kosparse.synonyms.dictionary import build_dictionary
+from kosparse.synonyms.verify import answers_by_term, clean_equivalent, matches, plan, tally
 
 
 def test_plan_batches_terms_and_quotes_untrusted_text():
@@ -84,18 +85,22 @@ def test_stage_06_runs_end_to_end_and_resumes_from_its_cache(tmp_path, smollm2_g
         sys.executable, "-m", "scripts.06_verify_synonyms", "--params", str(tmp_path / "params.yaml"),
         "--base", str(tmp_path / "base.json"), "--documents", str(tmp_path / "docs.jsonl"),
         "--out", str(tmp_path / "enhanced.json"), "--metrics", str(tmp_path / "metrics.json"),
-        "--cache", str(tmp_path / "answers.jsonl"),
+        "--times", str(tmp_path / "times.json"), "--cache", str(tmp_path / "answers.jsonl"),
     ]  # fmt: skip
     subprocess.run(cmd, cwd=REPO, check=True, capture_output=True)
     first = (tmp_path / "enhanced.json").read_bytes()
-    enhanced, metrics = json.loads(first), json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
+    metrics_bytes = (tmp_path / "metrics.json").read_bytes()
+    enhanced, metrics = json.loads(first), json.loads(metrics_bytes)
     curated = [p for p in enhanced["pairs"] if "curated" in p["sources"]]
     assert [(p["ko"], p["en"], p["sources"]["curated"]["verified"]) for p in curated] == [("모델", "model", "trusted")]
     assert metrics["verify"]["pairs"] == 2 and sum(metrics["verify"]["outcomes"].values()) == 2
-    assert metrics["llm_requests"] == metrics["llm_requests_fresh"] == 3
+    times = json.loads((tmp_path / "times.json").read_text(encoding="utf-8"))
+    assert metrics["llm_requests"] == times["llm_requests_fresh"] == 3
+    assert "llm_seconds" not in metrics and times["llm_seconds"] > 0, "run-varying fields stay out of the metrics"
     # Every requested term is either answered or counted under a rejection reason: nothing vanishes.
     terms = metrics["llm_terms"]
     assert terms["requested"] == 2 + 3 + 1 == terms["answered"] + sum(metrics["llm_term_errors"].values())
     subprocess.run(cmd, cwd=REPO, check=True, capture_output=True)
-    again = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
-    assert again["llm_requests_fresh"] == 0 and (tmp_path / "enhanced.json").read_bytes() == first
+    assert json.loads((tmp_path / "times.json").read_text(encoding="utf-8"))["llm_requests_fresh"] == 0
+    assert (tmp_path / "metrics.json").read_bytes() == metrics_bytes, "the metrics are byte-identical on a re-run"
+    assert (tmp_path / "enhanced.json").read_bytes() == first

@@ -10,7 +10,7 @@ from conftest import REPO
 
 from kosparse.errors import InputError
 from kosparse.models import load_sentence_transformer
-from kosparse.synonyms import (
+from kosparse.synonyms.dictionary import (
     build_dictionary,
     clean_en,
     contexts,
@@ -27,10 +27,10 @@ CURATED = REPO / "data_sources" / "curated_pairs.tsv"
 GOLD_FOLDERS = ("muse_ko_en", "cc_kedict", "tech_glossaries_ko_en", "kengdic", "wiktionary", "tatoeba", "parallel")
 # Everything that builds a dictionary or trend list: none of it may read a gold lexicon.
 SOURCE_BUILDING = [
-    "kosparse/synonyms.py",
-    "kosparse/synonym_verify.py",
-    "kosparse/synonym_prompts.py",
-    "kosparse/trends.py",
+    "kosparse/synonyms/dictionary.py",
+    "kosparse/synonyms/verify.py",
+    "kosparse/synonyms/prompts.py",
+    "kosparse/data/trends.py",
     "scripts/03_trends.py",
     "scripts/04_synonyms.py",
     "scripts/06_verify_synonyms.py",
@@ -168,7 +168,7 @@ def test_no_source_building_code_reads_the_gold_lexicons():
             f"importlib.import_module('scripts.{name}')\n"
             for name in ("03_trends", "04_synonyms", "06_verify_synonyms")
         )
-        + "print('kosparse.lexicons' in sys.modules)"
+        + "print('kosparse.synonyms.lexicons' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"

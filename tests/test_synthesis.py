@@ -10,9 +10,9 @@ import pytest
 import yaml
 from conftest import REPO, SMOLLM2_ID
 
-from kosparse.analyzers import KiwiAnalyzer
-from kosparse.retrieval import BM25Retriever
-from kosparse.synthesis import Candidate, copy_ratio, dedup_key, plan_tasks, round_trip, summarise, text_rules
+from kosparse.data.analyzers import KiwiAnalyzer
+from kosparse.evaluation.retrieval import BM25Retriever
+from kosparse.llm.synthesis import Candidate, copy_ratio, dedup_key, plan_tasks, round_trip, summarise, text_rules
 
 CFG = {"query_chars": [4, 40], "passage_chars": [20, 400], "near_copy_ratio": 0.9, "near_copy_min_chars": 15}
 DOC = "세종은 1443년에 훈민정음을 창제하고 1446년에 반포하였다. 훈민정음은 오늘날 한글의 바탕이 되었다."

@@ -1,7 +1,7 @@
 import unicodedata
 
-from kosparse.collect import Collection, add_qa_source, add_query_passages_source, check_no_leak, split_for_index
-from kosparse.text import has_hangul, normalize_text
+from kosparse.data.collect import Collection, add_qa_source, add_query_passages_source, check_no_leak, split_for_index
+from kosparse.data.text import has_hangul, normalize_text
 
 SPLIT = {"modulus": 5, "test_remainder": 4, "validation_remainder": 3}
 

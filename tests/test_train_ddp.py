@@ -8,7 +8,7 @@ import pytest
 import yaml
 from conftest import REPO, TRAIN_CFG
 
-from kosparse.retrieval import SparseRetriever, evaluate_retriever
+from kosparse.evaluation.retrieval import SparseRetriever, evaluate_retriever
 from kosparse.sparse_model import load_encoder
 
 

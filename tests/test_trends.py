@@ -7,9 +7,9 @@ import pytest
 import yaml
 from conftest import REPO, TINY_DOCUMENT_SIDE
 
+from kosparse.data.trends import document_date, terms_per_document, trending
 from kosparse.errors import InputError, KosparseError
-from kosparse.idf_adjust import apply_boosts, query_idf, set_query_idf, shared_idf
-from kosparse.trends import document_date, terms_per_document, trending
+from kosparse.synonyms.idf_adjust import apply_boosts, query_idf, set_query_idf, shared_idf
 
 CFG = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))["trends"]
 NEWEST = dt.date(2026, 3, 31)

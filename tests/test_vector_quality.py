@@ -4,7 +4,7 @@ from scipy import sparse
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
-from kosparse.analyzers import KiwiAnalyzer
+from kosparse.data.analyzers import KiwiAnalyzer
 from kosparse.vector_quality import functional_tokens, korean_quality, sparsity
 
 

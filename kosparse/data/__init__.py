@@ -1,0 +1,1 @@
+"""Collected data and what the pipeline derives from it: sources, collection, mixes, negatives, trends."""

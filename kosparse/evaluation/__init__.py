@@ -1,0 +1,1 @@
+"""Retrieval metrics, retrievers, stored document encodings, comparison and the results page."""

@@ -1,0 +1,1 @@
+"""The Korean–English dictionary: building, LLM verification, gold evaluation, code-switched queries."""
