@@ -17,7 +17,7 @@ import torch
 from kosparse.cli import run
 from kosparse.data.analyzers import KiwiAnalyzer
 from kosparse.io import load_params, read_jsonl
-from kosparse.sparse_model import load_encoder
+from kosparse.model.sparse_model import load_encoder
 
 
 def best_of(repeats: int, fn) -> float:

@@ -9,9 +9,9 @@ import argparse
 import time
 
 from kosparse.cli import run
-from kosparse.idf import bm25_idf, document_frequencies, idf_table
 from kosparse.io import read_jsonl
-from kosparse.tokenizer import load_tokenizer
+from kosparse.model.idf import bm25_idf, document_frequencies, idf_table
+from kosparse.model.tokenizer import load_tokenizer
 
 TARGET_SECONDS = 30.0
 

@@ -75,10 +75,10 @@ def main() -> None:
                 item = train_items[variant]
                 # 2. The stage scripts, as dvc.yaml runs them.
                 for cmd in (
-                    ["scripts.07_train", variant, "--pairs", item["pairs"], "--negatives", item["negatives"],
+                    ["scripts.12_train", variant, "--pairs", item["pairs"], "--negatives", item["negatives"],
                      "--out", str(run_dir / "model"), "--curves", str(run_dir / "curves"),
                      "--metrics", str(run_dir / "train.json")],
-                    ["scripts.07d_query_idf", variant, "--model", str(run_dir / "model"),
+                    ["scripts.13_query_idf", variant, "--model", str(run_dir / "model"),
                      "--synonyms", serve_items[variant]["synonyms"], "--trends", "data/trends/trends.json",
                      "--out", str(run_dir / "served"), "--metrics", str(run_dir / "query_idf.json")],
                     ["scripts.15_encode", "--model", str(run_dir / "served"), "--out", str(run_dir / "encoded"),

@@ -9,7 +9,7 @@ Without network or GPU it
 3. checks each data source (kind, and an online home where it must load online);
 4. builds the LLM backend when it needs no weights (the openai client pool:
    no request is sent) and checks the llama.cpp / transformers settings;
-5. checks the training and distillation sections as 07_train does before it trains;
+5. checks the training and distillation sections as 12_train does before it trains;
 6. lists every model id that the run will download (not offline, not a path).
 """
 
@@ -25,12 +25,12 @@ from pathlib import Path
 import yaml
 
 from kosparse.data.sources import KINDS
-from kosparse.distill import check_distill_config
 from kosparse.errors import KosparseError
 from kosparse.io import load_params
+from kosparse.model.distill import check_distill_config
+from kosparse.model.training import check_train_config
 from kosparse.models import OFFLINE
 from kosparse.profiles import apply_profile, load_profile
-from kosparse.training import check_train_config
 
 
 def resolved_stages(repo_dir: Path, params: dict) -> dict[str, str]:

@@ -14,9 +14,9 @@ import time
 
 from kosparse.cli import run
 from kosparse.data.analyzers import KiwiAnalyzer
-from kosparse.idf import bm25_idf, document_frequencies, document_stats, idf_table
 from kosparse.io import atomic_path, load_params, read_jsonl, write_json
-from kosparse.tokenizer import load_pretrained, save_tokenizer, train_wordpiece
+from kosparse.model.idf import bm25_idf, document_frequencies, document_stats, idf_table
+from kosparse.model.tokenizer import load_pretrained, save_tokenizer, train_wordpiece
 
 log = logging.getLogger("02_idf")
 

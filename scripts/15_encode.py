@@ -16,7 +16,7 @@ from kosparse.cli import run
 from kosparse.evaluation.encodings import document_side_fingerprint, save_encoding
 from kosparse.evaluation.retrieval import document_matrix, document_text
 from kosparse.io import atomic_path, load_params, read_jsonl, write_json
-from kosparse.sparse_model import load_encoder
+from kosparse.model.sparse_model import load_encoder
 
 log = logging.getLogger("15_encode")
 

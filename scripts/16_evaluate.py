@@ -22,7 +22,7 @@ from kosparse.errors import KosparseError
 from kosparse.evaluation.hybrid import CachedRetriever, HybridRetriever, tuned_hybrid
 from kosparse.evaluation.retrieval import BM25Retriever, SparseRetriever, document_text, evaluate_retriever
 from kosparse.io import atomic_path, load_params, read_json, read_jsonl, write_json
-from kosparse.tokenizer import EncoderTokenAnalyzer, load_tokenizer
+from kosparse.model.tokenizer import EncoderTokenAnalyzer, load_tokenizer
 
 log = logging.getLogger("16_evaluate")
 
@@ -88,7 +88,7 @@ def main() -> None:
         if not (args.model and args.encoded):
             raise KosparseError("sparse: --model and --encoded are required")
         from kosparse.evaluation.encodings import load_encodings
-        from kosparse.sparse_model import load_encoder
+        from kosparse.model.sparse_model import load_encoder
 
         name = args.name or Path(args.model).name
         sparse_retriever = SparseRetriever(
@@ -116,8 +116,8 @@ def main() -> None:
     if args.retriever == "sparse":
         from scipy import sparse as sp
 
-        from kosparse.idf import decoded_keys
-        from kosparse.vector_quality import functional_tokens, korean_quality, sparsity
+        from kosparse.model.idf import decoded_keys
+        from kosparse.model.vector_quality import functional_tokens, korean_quality, sparsity
 
         retriever = retrievers[0].inner
         docs, queries = sp.vstack(retriever.doc_matrices).tocsr(), sp.vstack(retriever.query_matrices).tocsr()

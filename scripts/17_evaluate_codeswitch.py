@@ -27,7 +27,7 @@ from kosparse.errors import KosparseError
 from kosparse.evaluation.encodings import load_encodings
 from kosparse.evaluation.retrieval import document_text
 from kosparse.io import load_params, read_json, read_jsonl, write_json, write_jsonl
-from kosparse.sparse_model import load_encoder
+from kosparse.model.sparse_model import load_encoder
 from kosparse.synonyms.codeswitch import codeswitch_queries, codeswitch_results, gold_translations
 from kosparse.synonyms.dictionary import counterparts
 from kosparse.synonyms.lexicons import load_gold

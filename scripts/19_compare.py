@@ -33,7 +33,7 @@ from kosparse.evaluation.compare import (
 from kosparse.evaluation.encodings import load_encodings
 from kosparse.evaluation.retrieval import SparseRetriever, document_text, ranked_ids
 from kosparse.io import atomic_path, load_params, read_json, read_jsonl, write_json
-from kosparse.sparse_model import load_encoder
+from kosparse.model.sparse_model import load_encoder
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:

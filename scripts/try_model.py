@@ -18,10 +18,10 @@ from scipy import sparse
 from kosparse.cli import run
 from kosparse.errors import KosparseError
 from kosparse.evaluation.retrieval import document_matrix, to_csr
-from kosparse.idf import decoded_keys
 from kosparse.inspect_model import heaviest, matched_tokens, search
 from kosparse.io import read_jsonl
-from kosparse.sparse_model import load_encoder
+from kosparse.model.idf import decoded_keys
+from kosparse.model.sparse_model import load_encoder
 
 
 def show_tokens(label: str, tokens: list[tuple[str, float]]) -> None:

@@ -56,7 +56,7 @@ def splade_tiny_idf(splade_tiny, tmp_path_factory) -> Path:
     """An idf.json for SPLADE-tiny's vocabulary, computed over a few real sentences."""
     from transformers import AutoTokenizer
 
-    from kosparse.idf import bm25_idf, document_frequencies, idf_table
+    from kosparse.model.idf import bm25_idf, document_frequencies, idf_table
 
     tok = AutoTokenizer.from_pretrained(splade_tiny)
     texts = [t for t, _ in TINY_PAIRS] + [d for _, d in TINY_PAIRS]

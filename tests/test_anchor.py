@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from kosparse.anchor import BM25AnchoredPooling, bm25_tf_part
-from kosparse.base_encoder import new_bert
 from kosparse.data.analyzers import KiwiAnalyzer
 from kosparse.evaluation.retrieval import BM25Retriever, document_matrix, to_csr
-from kosparse.idf import bm25_idf, document_frequencies, document_stats, idf_table
-from kosparse.sparse_model import build_model, document_modules, load_encoder
-from kosparse.tokenizer import (
+from kosparse.model.anchor import BM25AnchoredPooling, bm25_tf_part
+from kosparse.model.base_encoder import new_bert
+from kosparse.model.idf import bm25_idf, document_frequencies, document_stats, idf_table
+from kosparse.model.sparse_model import build_model, document_modules, load_encoder
+from kosparse.model.tokenizer import (
     EncoderTokenAnalyzer,
     load_tokenizer,
     save_tokenizer,
@@ -119,3 +119,32 @@ def test_tf_part_saturates_and_normalises_by_length():
 def test_bad_bm25_settings_are_rejected():
     with pytest.raises(ValueError, match="avgdl=0"):
         BM25AnchoredPooling(10, avgdl=0.0)
+
+
+def test_pooling_ignores_padding_and_its_gradient_is_the_masked_maximum():
+    """The pooled weights and their gradient equal a plain masked amax over positions, padding never winning."""
+    torch.manual_seed(0)
+    vocab, length = 40, 6
+    ids = torch.randint(1, vocab, (3, length))
+    mask = torch.ones(3, length, dtype=torch.long)
+    mask[1, 4:] = 0
+    mask[2, 2:] = 0
+    pooling = BM25AnchoredPooling(vocab, avgdl=4.0, expansion_tokens=5, anchor=False)
+    logits = torch.randn(3, length, vocab)
+    logits[mask == 0] = 50.0  # padding holds the largest logits: a pooling that reads it is wrong
+    ours = logits.clone().requires_grad_()
+    reference = logits.clone().requires_grad_()
+    weights = pooling({"token_embeddings": ours, "input_ids": ids, "attention_mask": mask})["sentence_embedding"]
+    masked = reference.masked_fill(mask.unsqueeze(-1) == 0, torch.finfo(logits.dtype).min).amax(dim=1)
+    learned = torch.log1p(torch.relu(masked))
+    assert weights.max() < 10  # no padded logit got through
+    direction = torch.randn(vocab)
+    (weights * direction).sum().backward()
+    selected = (weights > 0).float()  # the supports the pooling kept
+    (learned * selected * direction).sum().backward()
+    assert torch.allclose(weights, learned * selected)
+    assert torch.equal(ours.grad, reference.grad)
+
+    with torch.no_grad():  # without autograd the same weights, the padding masked in place
+        again = pooling({"token_embeddings": logits.clone(), "input_ids": ids, "attention_mask": mask})
+    assert torch.equal(again["sentence_embedding"], weights.detach())

@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from kosparse.base_encoder import AllPositionsCollator, check_vocab, mlm_chunks
 from kosparse.errors import KosparseError
-from kosparse.tokenizer import train_wordpiece
+from kosparse.model.base_encoder import AllPositionsCollator, check_vocab, mlm_chunks
+from kosparse.model.tokenizer import train_wordpiece
 
 TEXTS = [
     "오픈서치는 검색 엔진입니다.",

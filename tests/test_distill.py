@@ -2,17 +2,17 @@ import pytest
 import torch
 from conftest import TINY_DOCUMENT_SIDE, TINY_PAIRS, TRAIN_CFG
 
-from kosparse.distill import (
+from kosparse.errors import KosparseError
+from kosparse.model.distill import (
     check_distill_config,
     distill_loss,
     sample_triples,
     teacher_labels,
     teacher_scores,
 )
-from kosparse.errors import KosparseError
+from kosparse.model.sparse_model import build_model
+from kosparse.model.training import retrieval_evaluator, train, training_examples, training_triples
 from kosparse.models import load_sentence_transformer
-from kosparse.sparse_model import build_model
-from kosparse.training import retrieval_evaluator, train, training_examples, training_triples
 
 DISTILL_CFG = {
     "teacher": "google/embeddinggemma-300m", "max_length": 64, "batch_size": 4, "max_triples": 100,

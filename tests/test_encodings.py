@@ -9,7 +9,7 @@ from conftest import TINY_DOCUMENT_SIDE
 from kosparse.errors import KosparseError
 from kosparse.evaluation.encodings import document_side_fingerprint, load_encodings, save_encoding
 from kosparse.evaluation.retrieval import SparseRetriever, collection_key, document_matrix, evaluate_retriever
-from kosparse.sparse_model import build_model
+from kosparse.model.sparse_model import build_model
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def saved_model(splade_tiny, splade_tiny_idf, tmp_path_factory):
 
 
 def _encode(model_dir, texts, out):
-    from kosparse.sparse_model import load_encoder
+    from kosparse.model.sparse_model import load_encoder
 
     out.mkdir(parents=True, exist_ok=True)
     matrix = document_matrix(load_encoder(model_dir), texts, 4)
@@ -29,7 +29,7 @@ def _encode(model_dir, texts, out):
 
 
 def test_stored_vectors_round_trip_byte_identically_and_search_like_fresh_ones(saved_model, tiny_data, tmp_path):
-    from kosparse.sparse_model import load_encoder
+    from kosparse.model.sparse_model import load_encoder
 
     documents, pairs, _ = tiny_data
     texts = [d["text"] for d in documents]
@@ -50,7 +50,7 @@ def test_stored_vectors_round_trip_byte_identically_and_search_like_fresh_ones(s
 
 
 def test_an_encoding_of_other_texts_or_another_document_side_is_refused(saved_model, tiny_data, tmp_path):
-    from kosparse.sparse_model import load_encoder
+    from kosparse.model.sparse_model import load_encoder
 
     documents, pairs, _ = tiny_data
     texts = [d["text"] for d in documents]

@@ -14,7 +14,7 @@ from scipy import sparse
 from kosparse.errors import KosparseError
 from kosparse.export import artifacts, emulation, loading, pruning, tracing
 from kosparse.export.requests import build_requests, offline_vectors, prune_vector, read_export
-from kosparse.sparse_model import build_model, document_modules
+from kosparse.model.sparse_model import build_model, document_modules
 
 MAX_LENGTH = 64
 

@@ -21,8 +21,8 @@ def test_train_evaluate_export_on_cuda(splade_tiny, splade_tiny_idf, tiny_data, 
 
     from kosparse.evaluation.retrieval import SparseRetriever, evaluate_retriever
     from kosparse.export import artifacts, emulation, loading
-    from kosparse.sparse_model import build_model, load_encoder, save_encoder
-    from kosparse.training import retrieval_evaluator, train, training_examples
+    from kosparse.model.sparse_model import build_model, load_encoder, save_encoder
+    from kosparse.model.training import retrieval_evaluator, train, training_examples
 
     assert torch_device() == "cuda"
     documents, pairs, negatives = tiny_data

@@ -22,7 +22,7 @@ def _stage(*args):
 
 def _train_args(variant, params, data, models, metrics):
     return [
-        "scripts.07_train", variant, "--params", str(params), "--pairs", str(data / "collect/pairs_train.jsonl"),
+        "scripts.12_train", variant, "--params", str(params), "--pairs", str(data / "collect/pairs_train.jsonl"),
         "--negatives", str(data / "neg.jsonl"), "--collect-dir", str(data / "collect"), "--base", str(models / "base"),
         "--idf", str(data / "idf/idf.json"), "--document-stats", str(data / "idf/document_stats.json"),
         "--out", str(models / variant),
@@ -104,7 +104,7 @@ def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
 
     # the encoder: a tiny scratch base, hard negatives, a few training steps, evaluation
     _stage(
-        "scripts.07a_base_encoder",
+        "scripts.10_base_encoder",
         "--params",
         str(p),
         "--documents",
@@ -121,7 +121,7 @@ def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
     assert (tmp_path / "models/base/config.json").is_file() and (tmp_path / "models/base/tokenizer.json").is_file()
 
     _stage(
-        "scripts.07b_hard_negatives",
+        "scripts.08_hard_negatives",
         "--params",
         str(p),
         "--collect-dir",
@@ -187,7 +187,7 @@ def test_collect_idf_bm25_on_a_real_slice(tmp_path, small_mirror):
     p3.write_text(yaml.safe_dump(distill, allow_unicode=True), encoding="utf-8")
     teacher_file = d / "teacher.jsonl"
     _stage(
-        "scripts.07e_teacher_scores", "--params", str(p3), "--pairs", str(d / "collect/pairs_train.jsonl"),
+        "scripts.11_teacher_scores", "--params", str(p3), "--pairs", str(d / "collect/pairs_train.jsonl"),
         "--negatives", str(d / "neg.jsonl"), "--collect-dir", str(d / "collect"), "--out", str(teacher_file),
         "--metrics", str(m / "teacher.json"),
     )  # fmt: skip

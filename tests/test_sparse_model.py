@@ -7,8 +7,8 @@ from conftest import TINY_DOCUMENT_SIDE, TINY_PAIRS, TRAIN_CFG
 
 from kosparse.errors import KosparseError
 from kosparse.evaluation.retrieval import SparseRetriever, document_matrix, evaluate_retriever, to_csr
-from kosparse.sparse_model import build_model, drop_section, load_encoder, save_encoder
-from kosparse.training import (
+from kosparse.model.sparse_model import build_model, drop_section, load_encoder, save_encoder
+from kosparse.model.training import (
     CollapseError,
     check_train_config,
     retrieval_evaluator,
@@ -131,7 +131,7 @@ def test_no_training_examples_is_an_error(tiny_data):
 def test_unreachable_base_model_id_offline_is_one_clear_error(monkeypatch, splade_tiny):
     from transformers import AutoTokenizer
 
-    from kosparse.base_encoder import load_pretrained_mlm
+    from kosparse.model.base_encoder import load_pretrained_mlm
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     tok = AutoTokenizer.from_pretrained(splade_tiny)

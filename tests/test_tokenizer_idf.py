@@ -8,8 +8,8 @@ from tokenizers import Tokenizer, decoders, models
 from transformers import PreTrainedTokenizerFast
 
 from kosparse.errors import KosparseError
-from kosparse.idf import bm25_idf, document_frequencies, idf_table
-from kosparse.tokenizer import SPECIAL_TOKENS, load_tokenizer, save_tokenizer, train_wordpiece
+from kosparse.model.idf import bm25_idf, document_frequencies, idf_table
+from kosparse.model.tokenizer import SPECIAL_TOKENS, load_tokenizer, save_tokenizer, train_wordpiece
 
 CORPUS = [
     "오픈서치는 검색 엔진입니다. OpenSearch supports Neural Sparse search.",

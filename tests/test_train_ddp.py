@@ -1,4 +1,4 @@
-"""07_train data-parallel under torchrun (2 CPU processes, gloo): one model folder, written by rank 0."""
+"""12_train data-parallel under torchrun (2 CPU processes, gloo): one model folder, written by rank 0."""
 
 import json
 import subprocess
@@ -9,7 +9,7 @@ import yaml
 from conftest import REPO, TRAIN_CFG
 
 from kosparse.evaluation.retrieval import SparseRetriever, evaluate_retriever
-from kosparse.sparse_model import load_encoder
+from kosparse.model.sparse_model import load_encoder
 
 
 def _inputs(tmp_path, tiny_data, splade_tiny_idf):
@@ -28,7 +28,7 @@ def _inputs(tmp_path, tiny_data, splade_tiny_idf):
 
 def _train(tmp_path, splade_tiny, splade_tiny_idf, name, launcher):
     args = [
-        "-m", "scripts.07_train", "v1", "--params", str(tmp_path / "params.yaml"),
+        "-m", "scripts.12_train", "v1", "--params", str(tmp_path / "params.yaml"),
         "--pairs", str(tmp_path / "collect/pairs_train.jsonl"), "--negatives", str(tmp_path / "neg.jsonl"),
         "--collect-dir", str(tmp_path / "collect"), "--base", str(splade_tiny), "--idf", str(splade_tiny_idf),
         "--document-stats", str(tmp_path / "stats.json"), "--out", str(tmp_path / name / "model"),

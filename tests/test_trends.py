@@ -104,7 +104,7 @@ def test_served_query_idf_shares_then_boosts_and_leaves_documents_alone(splade_t
 
     import torch
 
-    from kosparse.sparse_model import build_model
+    from kosparse.model.sparse_model import build_model
 
     model = build_model(splade_tiny, splade_tiny_idf, 64, **TINY_DOCUMENT_SIDE)
     trained = json.loads(splade_tiny_idf.read_text(encoding="utf-8"))

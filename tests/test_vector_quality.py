@@ -5,7 +5,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
 from kosparse.data.analyzers import KiwiAnalyzer
-from kosparse.vector_quality import functional_tokens, korean_quality, sparsity
+from kosparse.model.vector_quality import functional_tokens, korean_quality, sparsity
 
 
 def test_sparsity_hand_computed():

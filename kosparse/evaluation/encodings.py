@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from safetensors import safe_open
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import save_file
 from scipy import sparse
 
 from kosparse.errors import KosparseError
@@ -71,11 +71,11 @@ def load_encodings(folder: str | Path, model_dir: str | Path) -> dict[str, spars
     for path in files:
         with safe_open(str(path), framework="numpy") as f:
             meta = json.loads((f.metadata() or {}).get(METADATA_KEY, "{}"))
-        if meta.get("document_side") != expected:
-            raise KosparseError(
-                f"{path}: encoded by another document side than {model_dir}'s (re-run the encode stage for it)"
-            )
-        arrays = load_file(str(path))
+            if meta.get("document_side") != expected:
+                raise KosparseError(
+                    f"{path}: encoded by another document side than {model_dir}'s (re-run the encode stage for it)"
+                )
+            arrays = {name: f.get_tensor(name) for name in ("data", "indices", "indptr")}
         shape = (int(meta["rows"]), int(meta["columns"]))
         encoded[meta["texts_sha256"]] = sparse.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape)
     return encoded

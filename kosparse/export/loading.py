@@ -10,9 +10,9 @@ from pathlib import Path
 import tokenizers
 import torch
 
-from kosparse.anchor import BM25AnchoredPooling
 from kosparse.errors import KosparseError
-from kosparse.sparse_model import idf_weights, load_encoder
+from kosparse.model.anchor import BM25AnchoredPooling
+from kosparse.model.sparse_model import idf_weights, load_encoder
 
 
 @dataclass

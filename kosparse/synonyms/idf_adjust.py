@@ -90,7 +90,7 @@ def set_query_idf(model, idf: dict[str, float], idf_path: str = "idf.json") -> N
     import torch
     from sentence_transformers.sparse_encoder.modules import SparseStaticEmbedding
 
-    from kosparse.sparse_model import idf_weights
+    from kosparse.model.sparse_model import idf_weights
 
     static = model[0].sub_modules["query"][0]
     if not isinstance(static, SparseStaticEmbedding):

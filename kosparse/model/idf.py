@@ -8,7 +8,7 @@ import numpy as np
 from tqdm import tqdm
 from transformers import PreTrainedTokenizerFast
 
-from kosparse.tokenizer import document_token_ids, weighable_token_ids
+from kosparse.model.tokenizer import document_token_ids, weighable_token_ids
 
 
 def document_frequencies(tok: PreTrainedTokenizerFast, texts: Sequence[str], batch_size: int = 1024) -> np.ndarray:
@@ -30,7 +30,7 @@ def document_stats(tok: PreTrainedTokenizerFast, texts: Sequence[str], kiwi, bat
     floor and the anchored encoder score content. `avgdl` is the mean number
     of weighable tokens per document within the window.
     """
-    from kosparse.vector_quality import functional_tokens
+    from kosparse.model.vector_quality import functional_tokens
 
     functional = [int(i) for i in np.flatnonzero(functional_tokens(tok, kiwi, texts))]
     weighable = frozenset(weighable_token_ids(tok, functional))

@@ -1,6 +1,6 @@
-"""Stage 07b: mine hard negatives for the training pairs with BM25 over Kiwi morphemes.
+"""Stage 08: mine hard negatives for the training pairs with BM25 over Kiwi morphemes.
 
-    python -m scripts.07b_hard_negatives --collect-dir data/collect \
+    python -m scripts.08_hard_negatives --collect-dir data/collect \
         --out data/negatives/train.jsonl --metrics metrics/negatives.json
 """
 
@@ -16,7 +16,7 @@ from kosparse.errors import KosparseError
 from kosparse.evaluation.retrieval import BM25Retriever
 from kosparse.io import load_params, read_jsonl, write_json, write_jsonl
 
-log = logging.getLogger("07b_hard_negatives")
+log = logging.getLogger("08_hard_negatives")
 
 
 def main() -> None:

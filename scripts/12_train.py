@@ -1,6 +1,6 @@
-"""Stage 07: train an inference-free sparse encoder variant (v1: real pairs; v2 adds synthetic pairs).
+"""Stage 12: train an inference-free sparse encoder variant (v1: real pairs; v2 adds synthetic pairs).
 
-    python -m scripts.07_train v1 --pairs data/collect/pairs_train.jsonl \
+    python -m scripts.12_train v1 --pairs data/collect/pairs_train.jsonl \
         --negatives data/negatives/train.jsonl --out models/v1
 
 With --teacher (stage train_distill: v1's data) the dense teacher's scores are
@@ -8,7 +8,7 @@ the labels and params `distill.loss` replaces the in-batch ranking loss.
 
 Data-parallel on several GPUs (or CPU processes, gloo):
 
-    torchrun --nproc_per_node 2 -m scripts.07_train v1 ...
+    torchrun --nproc_per_node 2 -m scripts.12_train v1 ...
 """
 
 import argparse
@@ -24,12 +24,12 @@ from transformers import set_seed
 
 from kosparse.cli import run
 from kosparse.device import is_main_process
-from kosparse.distill import check_distill_config, distill_loss, teacher_labels
 from kosparse.io import atomic_path, load_params, read_json, read_jsonl, write_json
-from kosparse.sparse_model import build_model, document_modules, save_encoder
-from kosparse.training import check_train_config, probe_documents, retrieval_evaluator, train, training_examples
+from kosparse.model.distill import check_distill_config, distill_loss, teacher_labels
+from kosparse.model.sparse_model import build_model, document_modules, save_encoder
+from kosparse.model.training import check_train_config, probe_documents, retrieval_evaluator, train, training_examples
 
-log = logging.getLogger("07_train")
+log = logging.getLogger("12_train")
 
 
 def main() -> None:

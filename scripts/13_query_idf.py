@@ -1,6 +1,6 @@
-"""Stage 07d: a trained variant's served query side — one IDF per synonym group, trend terms boosted.
+"""Stage 13: a trained variant's served query side — one IDF per synonym group, trend terms boosted.
 
-    python -m scripts.07d_query_idf v1 --params params.yaml --model models/v1 \
+    python -m scripts.13_query_idf v1 --params params.yaml --model models/v1 \
         --synonyms data/synonyms/base.json --trends data/trends/trends.json \
         --out models/served/v1 --metrics metrics/query_idf_v1.json
 
@@ -17,10 +17,10 @@ from pathlib import Path
 from kosparse.cli import run
 from kosparse.errors import KosparseError
 from kosparse.io import atomic_path, load_params, read_json, write_json
-from kosparse.sparse_model import load_encoder, save_encoder
+from kosparse.model.sparse_model import load_encoder, save_encoder
 from kosparse.synonyms.idf_adjust import query_idf, set_query_idf
 
-log = logging.getLogger("07d_query_idf")
+log = logging.getLogger("13_query_idf")
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ Loss: SpladeLoss(SparseMultipleNegativesRankingLoss) — in-batch negatives plus
 mined hard negatives — with the FLOPS regulariser on documents only (the query
 side is a frozen IDF table). The sentence-transformers trainer ramps the
 regulariser weight up quadratically (SpladeRegularizerWeightSchedulerCallback).
-With distillation (kosparse.distill) a teacher-score loss takes the ranking
+With distillation (kosparse.model.distill) a teacher-score loss takes the ranking
 loss's place inside the same SpladeLoss.
 """
 

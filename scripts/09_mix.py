@@ -1,11 +1,11 @@
-"""Stage 07c: a variant's training data — real pairs + synthetic pairs at its synthetic_ratio, with negatives.
+"""Stage 09: a variant's training data — real pairs + synthetic pairs at its synthetic_ratio, with negatives.
 
 params mix.<variant>: synthetic_ratio, and optionally real_sources / synthetic_sources (default: every
 collection) and synthetic_kinds (default: every generator whose positive is a collection document). The
 adaptation variants use them: v1_adapt trains on KorQuAD's real pairs only, v2_adapt adds the LLM's
 queries for MS MARCO Korean documents, and both are tested on MS MARCO Korean's real queries.
 
-    python -m scripts.07c_mix v2 --real data/collect/pairs_train.jsonl \
+    python -m scripts.09_mix v2 --real data/collect/pairs_train.jsonl \
         --synthetic data/synthetic/pairs.jsonl --negatives data/negatives/train.jsonl \
         --collect-dir data/collect --out-dir data/mix/v2 --metrics metrics/mix_v2.json
 """
@@ -23,7 +23,7 @@ from kosparse.errors import KosparseError
 from kosparse.evaluation.retrieval import BM25Retriever
 from kosparse.io import atomic_path, load_params, read_jsonl, write_json, write_jsonl
 
-log = logging.getLogger("07c_mix")
+log = logging.getLogger("09_mix")
 
 
 def main() -> None:

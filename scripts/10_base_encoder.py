@@ -1,6 +1,6 @@
-"""Stage 07a: the base masked-LM for the sparse document encoder (shared by v1 and v2).
+"""Stage 10: the base masked-LM for the sparse document encoder (shared by v1 and v2).
 
-    python -m scripts.07a_base_encoder --documents data/collect/documents.jsonl \
+    python -m scripts.10_base_encoder --documents data/collect/documents.jsonl \
         --tokenizer-dir data/tokenizer --out models/base --metrics metrics/base.json
 
 `base.name: scratch` pretrains a small BERT on the documents within
@@ -15,12 +15,12 @@ import time
 import torch
 from transformers import set_seed
 
-from kosparse.base_encoder import check_vocab, load_pretrained_mlm, mlm_chunks, mlm_loss, new_bert, pretrain
 from kosparse.cli import run
 from kosparse.io import atomic_path, load_params, read_jsonl, write_json
-from kosparse.tokenizer import load_tokenizer
+from kosparse.model.base_encoder import check_vocab, load_pretrained_mlm, mlm_chunks, mlm_loss, new_bert, pretrain
+from kosparse.model.tokenizer import load_tokenizer
 
-log = logging.getLogger("07a_base_encoder")
+log = logging.getLogger("10_base_encoder")
 
 
 def main() -> None:
@@ -77,7 +77,6 @@ def main() -> None:
         "heldout_blocks": len(heldout),
         "mlm_loss_before": round(before, 4),
         "mlm_loss_after": round(after, 4),
-        "seconds": round(time.perf_counter() - start, 1),
         **training,
     })  # fmt: skip
 

@@ -1,6 +1,6 @@
-"""Stage 06b: the base and enhanced dictionaries measured against the gold lexicons.
+"""Stage 07: the base and enhanced dictionaries measured against the gold lexicons.
 
-    python -m scripts.06b_synonyms_eval --params params.yaml --base data/synonyms/base.json \
+    python -m scripts.07_synonyms_eval --params params.yaml --base data/synonyms/base.json \
         --enhanced data/synonyms/enhanced.json --documents data/collect/documents.jsonl \
         --gold-dir ../shared/datasets --out metrics/synonyms.json
 
@@ -17,7 +17,7 @@ from kosparse.synonyms.dictionary import groups_of, source_counts
 from kosparse.synonyms.evaluation import precision, recall, samples
 from kosparse.synonyms.lexicons import load_gold, merged
 
-log = logging.getLogger("06b_synonyms_eval")
+log = logging.getLogger("07_synonyms_eval")
 
 
 def main() -> None:

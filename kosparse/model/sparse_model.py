@@ -1,7 +1,7 @@
 """The inference-free sparse encoder: a BM25-anchored document side, a tokenizer + IDF query side.
 
 Document: masked-LM logits and the document's own tokens → BM25AnchoredPooling
-(kosparse.anchor): BM25's term-frequency part plus a gated, sparse SPLADE part,
+(kosparse.model.anchor): BM25's term-frequency part plus a gated, sparse SPLADE part,
 one weight per vocabulary token. Query: no model — each token present in the
 query gets its idf.json weight, exactly what OpenSearch's SPARSE_TOKENIZE
 model returns.
@@ -19,10 +19,10 @@ from sentence_transformers.base.modules.transformer import Transformer
 from sentence_transformers.sparse_encoder.modules import SparseStaticEmbedding
 from transformers import PreTrainedTokenizerFast
 
-from kosparse.anchor import BM25AnchoredPooling, weightable_mask
 from kosparse.device import torch_device
 from kosparse.errors import KosparseError
-from kosparse.idf import decoded_keys
+from kosparse.model.anchor import BM25AnchoredPooling, weightable_mask
+from kosparse.model.idf import decoded_keys
 
 
 def idf_weights(tok: PreTrainedTokenizerFast, idf: dict[str, float], idf_path: str = "idf.json") -> torch.Tensor:

@@ -32,7 +32,7 @@ import torch
 from sentence_transformers.base.modules.module import Module
 from transformers import PreTrainedTokenizerBase
 
-from kosparse.tokenizer import weighable_token_ids
+from kosparse.model.tokenizer import weighable_token_ids
 
 
 def weightable_mask(tok: PreTrainedTokenizerBase, excluded: Iterable[int] = ()) -> torch.Tensor:
@@ -79,8 +79,13 @@ class BM25AnchoredPooling(Module):
         in_document = tf > 0
 
         # max_t log(1 + ReLU(x_t)) = log(1 + ReLU(max_t x_t)): pool first, one [batch, vocab] result.
-        padded = logits.masked_fill(mask.unsqueeze(-1) == 0, torch.finfo(logits.dtype).min)
-        learned = torch.log1p(torch.relu(padded.amax(dim=1))) * self.weightable.to(logits.dtype)
+        # Every [batch, length, vocab] pass costs about as much as the decoder's matrix product, so:
+        # without autograd the padding is masked in place (no copy), and the maximum is max, not
+        # amax, whose backward compares every logit with it (a third of a training step); max's
+        # backward scatters into the winning position, the same gradient when there are no ties.
+        pad, lowest = mask.unsqueeze(-1) == 0, torch.finfo(logits.dtype).min
+        padded = logits.masked_fill(pad, lowest) if logits.requires_grad else logits.masked_fill_(pad, lowest)
+        learned = torch.log1p(torch.relu(padded.max(dim=1).values)) * self.weightable.to(logits.dtype)
         kept = torch.where(in_document, learned, torch.zeros_like(learned))
         if self.expansion_tokens > 0:
             expansion = torch.where(in_document, torch.zeros_like(learned), learned)

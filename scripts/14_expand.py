@@ -1,6 +1,6 @@
-"""Stage 07f: the collection with doc2query expansions, for a served variant evaluated on expanded documents.
+"""Stage 14: the collection with doc2query expansions, for a served variant evaluated on expanded documents.
 
-    python -m scripts.07f_expand --params params.yaml --collect-dir data/collect \
+    python -m scripts.14_expand --params params.yaml --collect-dir data/collect \
         --synthetic data/synthetic/pairs.jsonl --out-dir data/expanded --metrics metrics/expand.json
 
 The evaluation queries and their splits are copied unchanged: only documents differ.
@@ -16,7 +16,7 @@ from kosparse.cli import run
 from kosparse.data.expansion import expanded_documents
 from kosparse.io import atomic_path, load_params, read_jsonl, write_json, write_jsonl
 
-log = logging.getLogger("07f_expand")
+log = logging.getLogger("14_expand")
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
-"""Stage 07e: score v1's training triples with a dense teacher (EmbeddingGemma), once, for distillation.
+"""Stage 11: score v1's training triples with a dense teacher (EmbeddingGemma), once, for distillation.
 
-    python -m scripts.07e_teacher_scores --pairs data/collect/pairs_train.jsonl \
+    python -m scripts.11_teacher_scores --pairs data/collect/pairs_train.jsonl \
         --negatives data/negatives/train.jsonl --out data/teacher/v1.jsonl
 """
 
@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 
 from kosparse.cli import run
-from kosparse.distill import check_distill_config, sample_triples, teacher_scores
 from kosparse.io import load_params, read_jsonl, write_json, write_jsonl
+from kosparse.model.distill import check_distill_config, sample_triples, teacher_scores
+from kosparse.model.training import training_triples
 from kosparse.models import load_sentence_transformer
-from kosparse.training import training_triples
 
-log = logging.getLogger("07e_teacher_scores")
+log = logging.getLogger("11_teacher_scores")
 
 
 def main() -> None:
@@ -58,7 +58,6 @@ def main() -> None:
         "positive_above_every_negative": round(float((margins > 0).all(axis=1).mean()), 4),
         "mean_margin": round(float(margins.mean()), 4),
         "margin_std": round(float(margins.std()), 4),
-        "seconds": round(seconds, 1),
     })  # fmt: skip
     log.info("scored %d triples in %.1f s; mean teacher margin %.3f", len(rows), seconds, margins.mean())
 

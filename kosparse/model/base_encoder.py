@@ -22,6 +22,7 @@ from transformers import (
     TrainingArguments,
 )
 
+from kosparse.device import torch_device
 from kosparse.errors import KosparseError
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ def pretrain(model, tok, chunks: list[list[int]], out_dir: str, cfg: dict, seed:
         seed=seed,
         data_seed=seed,
         disable_tqdm=False,
-        use_cpu=not torch.cuda.is_available(),
+        use_cpu=torch_device() == "cpu",
         bf16=bool(cfg.get("bf16", False)),
     )
     trainer = Trainer(
@@ -137,9 +138,5 @@ def pretrain(model, tok, chunks: list[list[int]], out_dir: str, cfg: dict, seed:
         train_dataset=[{"input_ids": c} for c in chunks],
         data_collator=collator_class(tok, mlm_probability=0.15, seed=seed),
     )
-    result = trainer.train()
-    return {
-        "steps": max_steps,
-        "tokens": max_steps * tokens_per_step,
-        "train_seconds": round(result.metrics["train_runtime"], 1),
-    }
+    trainer.train()
+    return {"steps": max_steps, "tokens": max_steps * tokens_per_step}
