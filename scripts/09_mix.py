@@ -1,7 +1,7 @@
 """Stage 09: a variant's training data — real pairs + synthetic pairs at its synthetic_ratio, with negatives.
 
 params mix.<variant>: synthetic_ratio, and optionally real_sources / synthetic_sources (default: every
-collection) and synthetic_kinds (default: every generator whose positive is a collection document). The
+collection) and synthetic_kinds (default: all four generators; kosparse/data/mix.py). The
 adaptation variants use them: v1_adapt trains on KorQuAD's real pairs only, v2_adapt adds the LLM's
 queries for MS MARCO Korean documents, and both are tested on MS MARCO Korean's real queries.
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kosparse.cli import run
 from kosparse.data.analyzers import KiwiAnalyzer
-from kosparse.data.mix import from_sources, mix_pairs, synthetic_training_pairs
+from kosparse.data.mix import from_sources, mix_pairs, synthetic_training_pairs, with_generated_negatives
 from kosparse.data.negatives import mine_hard_negatives
 from kosparse.errors import KosparseError
 from kosparse.evaluation.retrieval import BM25Retriever
@@ -43,7 +43,7 @@ def main() -> None:
     cfg = params["mix"][args.variant]
     ratio = cfg["synthetic_ratio"]
 
-    # 1. Real pairs with their mined negatives; accepted synthetic pairs that point at collection documents.
+    # 1. Real pairs with their mined negatives; accepted synthetic pairs of every generator.
     real = from_sources(read_jsonl(args.real), cfg.get("real_sources"), f"mix.{args.variant}.real_sources")
     negatives = {row["query_id"]: row for row in read_jsonl(args.negatives)}
     accepted = read_jsonl(args.synthetic) if args.synthetic else []  # an empty file reads as no rows
@@ -56,15 +56,16 @@ def main() -> None:
     pairs, wanted = mix_pairs(real, synthetic, ratio, params["seed"])
     chosen = pairs[len(real) :]
 
-    # 2. Hard negatives for the synthetic queries, mined as for the real ones (BM25 over Kiwi morphemes).
+    # 2. Hard negatives for the synthetic queries, mined as for the real ones (BM25 over Kiwi morphemes);
+    #    an llm_negative pair's own passage comes first.
     mined = []
     if chosen:
         bm25 = params["evaluate"]["bm25"]
         analyzer = KiwiAnalyzer(params["evaluate"]["kiwi_keep_tags"])
         documents = read_jsonl(Path(args.collect_dir) / "documents.jsonl")
-        mined = mine_hard_negatives(
-            lambda: BM25Retriever("bm25_kiwi", analyzer, **bm25), documents, chosen, params["negatives"]["k"]
-        )
+        k = params["negatives"]["k"]
+        mined = mine_hard_negatives(lambda: BM25Retriever("bm25_kiwi", analyzer, **bm25), documents, chosen, k)
+        mined = with_generated_negatives(chosen, mined, k)
 
     # 3. Outputs: one folder per variant, written whole or not at all.
     with atomic_path(args.out_dir, is_dir=True) as tmp:

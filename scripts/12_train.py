@@ -23,6 +23,7 @@ from dvclive import Live
 from transformers import set_seed
 
 from kosparse.cli import run
+from kosparse.data.mix import generated_texts
 from kosparse.device import is_main_process
 from kosparse.io import atomic_path, load_params, read_json, read_jsonl, write_json
 from kosparse.model.distill import check_distill_config, distill_loss, teacher_labels
@@ -62,6 +63,7 @@ def main() -> None:
     documents = read_jsonl(collect / "documents.jsonl")
     doc_text = {d["id"]: d["text"] for d in documents}
     pairs = read_jsonl(args.pairs)
+    doc_text |= generated_texts(pairs, doc_text)  # query2doc / llm_negative passages (stage mix)
     negatives = {row["query_id"]: row["negative_ids"] for row in read_jsonl(args.negatives)}
     labels = teacher_labels(read_jsonl(args.teacher), negatives, cfg["negatives_per_query"]) if distill else None
     scale = distill["score_scale"] if distill else 1.0

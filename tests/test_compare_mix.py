@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from kosparse.data.mix import from_sources, mix_pairs, synthetic_training_pairs
+from kosparse.data.mix import (
+    from_sources,
+    generated_texts,
+    mix_pairs,
+    synthetic_training_pairs,
+    with_generated_negatives,
+)
 from kosparse.errors import KosparseError
 from kosparse.evaluation.compare import (
     acceptance_rows,
@@ -20,6 +26,7 @@ from kosparse.evaluation.compare import (
     variant_name,
     verdict,
 )
+from kosparse.model.training import training_examples
 
 
 def _result(ndcg):
@@ -102,17 +109,43 @@ def test_differing_queries_show_as_many_losses_as_wins():
 SYNTHETIC = [
     {"kind": "doc2query", "query": "훈민정음 반포 연도", "doc_id": "d1", "source": "ko"},
     {"kind": "paraphrase", "query": "한글 만든 왕", "doc_id": "d2", "source": "ko"},
-    {"kind": "query2doc", "query": "세종", "document": "세종은 …", "source": "ko"},
+    {"kind": "query2doc", "query": "세종", "doc_id": "d3", "document": "세종은 조선의 넷째 왕이다.", "source": "ko"},
+    {"kind": "llm_negative", "query": "세종", "doc_id": "d3", "negative": "세종시는 행정 도시이다.", "source": "ko"},
 ]
 
 
-def test_synthetic_pairs_point_at_collection_documents_only():
+def test_every_generator_gives_training_pairs_and_passages_travel_as_texts():
     pairs = synthetic_training_pairs(SYNTHETIC)
-    assert [(p["query"], p["positive_ids"], p["synthetic"]) for p in pairs] == [
-        ("훈민정음 반포 연도", ["d1"], "doc2query"),
-        ("한글 만든 왕", ["d2"], "paraphrase"),
-    ]
+    d2q, para, q2d, neg = pairs
+    assert [(p["query"], p["synthetic"]) for p in pairs] == [(r["query"], r["kind"]) for r in SYNTHETIC]
+    assert (d2q["positive_ids"], para["positive_ids"]) == (["d1"], ["d2"])
+    assert "texts" not in d2q and "texts" not in para
+    [(q2d_text_id, q2d_text)] = q2d["texts"].items()
+    assert q2d["positive_ids"] == [q2d_text_id, "d3"] and q2d_text == "세종은 조선의 넷째 왕이다."
+    assert neg["positive_ids"] == ["d3"] and list(neg["texts"].values()) == ["세종시는 행정 도시이다."]
+    assert len({p["query_id"] for p in pairs}) == 4, "the same query gives distinct pairs per generator"
     assert pairs == synthetic_training_pairs(list(reversed(SYNTHETIC)))[::-1]  # ids do not depend on order
+
+
+def test_generated_passages_become_the_positive_or_the_first_negative_of_a_training_row():
+    pairs = synthetic_training_pairs(SYNTHETIC)
+    collection = {"d1": "훈민정음", "d2": "한글", "d3": "세종대왕", "d4": "집현전", "d5": "경복궁"}
+    mined = [{"query_id": p["query_id"], "negative_ids": ["d4", "d5"]} for p in pairs]
+    rows = with_generated_negatives(pairs, mined, k=2)
+    assert rows[:3] == mined[:3]
+    assert rows[3]["negative_ids"] == [*pairs[3]["texts"], "d4"], "the passage first, k kept"
+    doc_text = collection | generated_texts(pairs, collection)
+    negatives = {r["query_id"]: r["negative_ids"] for r in rows}
+    examples = training_examples(pairs, negatives, doc_text, negatives_per_query=1)["ko"]
+    assert examples[2]["positive"] == "세종은 조선의 넷째 왕이다." and examples[2]["negative_1"] == "집현전"
+    assert examples[3]["positive"] == "세종대왕" and examples[3]["negative_1"] == "세종시는 행정 도시이다."
+
+
+def test_a_generated_text_id_that_names_a_collection_document_is_refused():
+    pairs = synthetic_training_pairs(SYNTHETIC)
+    clash = next(iter(pairs[2]["texts"]))
+    with pytest.raises(KosparseError, match=f"pair {pairs[2]['query_id']}: generated text id '{clash}'"):
+        generated_texts(pairs, {clash: "collection text"})
 
 
 def test_mix_ratio_zero_is_v1_data_and_ratio_caps_at_what_exists():
@@ -122,7 +155,7 @@ def test_mix_ratio_zero_is_v1_data_and_ratio_caps_at_what_exists():
     mixed, wanted = mix_pairs(real, synthetic, 0.25, 1)
     assert mixed[:4] == real and len(mixed) == 5 and wanted == 1
     mixed, wanted = mix_pairs(real, synthetic, 2.0, 1)
-    assert len(mixed) == 6 and wanted == 8
+    assert len(mixed) == 8 and wanted == 8
     with pytest.raises(KosparseError, match="synthetic_ratio = -1"):
         mix_pairs(real, synthetic, -1, 1)
 

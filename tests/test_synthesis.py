@@ -12,7 +12,18 @@ from conftest import REPO, SMOLLM2_ID
 
 from kosparse.data.analyzers import KiwiAnalyzer
 from kosparse.evaluation.retrieval import BM25Retriever
-from kosparse.llm.synthesis import Candidate, copy_ratio, dedup_key, plan_tasks, round_trip, summarise, text_rules
+from kosparse.llm.synthesis import (
+    Candidate,
+    Task,
+    copy_ratio,
+    dedup_key,
+    expand,
+    pair_record,
+    plan_tasks,
+    round_trip,
+    summarise,
+    text_rules,
+)
 
 CFG = {"query_chars": [4, 40], "passage_chars": [20, 400], "near_copy_ratio": 0.9, "near_copy_min_chars": 15}
 DOC = "세종은 1443년에 훈민정음을 창제하고 1446년에 반포하였다. 훈민정음은 오늘날 한글의 바탕이 되었다."
@@ -138,6 +149,18 @@ def test_plan_is_fixed_and_sized_by_params(tmp_path, korquad):
     assert (report["requested"], report["generated"], report["accepted"]) == (10, 8, 7)
     assert report["rejected"]["llm"] == 2 and report["rejected"]["hangul"] == 1
     assert report["llm_errors"] == {"schema": 1}
+
+
+def test_passage_records_name_the_real_query_positive_that_mix_must_not_mine_as_a_negative():
+    pair = {"query_id": "q1", "query": "한글 창제 연도", "positive_ids": ["d7"], "source": "ko", "positive_text": DOC}
+    records = {}
+    for kind, answer in (("query2doc", {"passage": "한글은 1443년에 창제되었다."}),
+                         ("llm_negative", {"passage": "한글날은 10월 9일이다."})):  # fmt: skip
+        [cand] = expand(0, Task(kind, pair, [], {}, 1), answer)
+        records[kind] = pair_record(cand, "model", "v")
+    assert records["query2doc"]["doc_id"] == records["llm_negative"]["doc_id"] == "d7"
+    assert records["query2doc"]["document"] == "한글은 1443년에 창제되었다."
+    assert records["llm_negative"]["negative"] == "한글날은 10월 9일이다." and "document" not in records["llm_negative"]
 
 
 def _synthesize(tmp_path, params, cache, out):

@@ -249,7 +249,7 @@ def acceptance_rows(synthesize: dict) -> list[dict]:
 def column_order(models: list[str], hybrids: list[str]) -> list[str]:
     """compare.md's and the plots' column order: baselines, each variant next to its paired delta, then the rest."""
     order = ["bm25_whitespace", "bm25_kiwi", "bm25_tokens"]
-    for variant in ("v1", "v2", "v1_distill", "v1_adapt", "v2_adapt", "v2_expanded"):
+    for variant in models:
         order += [variant] + ([f"{variant}-{PAIRED[variant]}"] if variant in PAIRED else [])
     return order + [f"{v}-floor" for v in models] + hybrids
 

@@ -43,7 +43,7 @@ class Candidate:
     kind: str
     query: str
     source: str  # dataset the pair belongs to (its collection for the round trip)
-    doc_id: str  # the positive document in the collection ("" for query2doc)
+    doc_id: str  # the positive document in the collection (for query2doc and llm_negative: the real query's)
     text: str  # the generated text the text rules look at (query, or passage)
     reference: str  # what `text` must not copy (source passage, original query, positive passage)
     task_index: int
@@ -115,11 +115,7 @@ def expand(task_index: int, task: Task, data: dict) -> list[Candidate]:
             out.append(
                 Candidate(kind, text, item["source"], positive, text, item["query"], task_index, position, extra)
             )
-        elif kind == "query2doc":
-            out.append(
-                Candidate(kind, item["query"], item["source"], "", text, item["positive_text"], task_index, position)
-            )
-        else:  # llm_negative: a passage for the real query, kept beside its real positive
+        else:  # query2doc, llm_negative: a passage for the real query, kept beside its real positive
             positive = item["positive_ids"][0]
             out.append(
                 Candidate(
@@ -231,6 +227,7 @@ def pair_record(cand: Candidate, model: str, template_version: str) -> dict:
         "kind": cand.kind,
         "query": cand.query,
         "source": cand.source,
+        "doc_id": cand.doc_id,
         "model": model,
         "template_version": template_version,
         "scores": cand.scores,
@@ -238,8 +235,6 @@ def pair_record(cand: Candidate, model: str, template_version: str) -> dict:
     }
     if cand.kind == "query2doc":
         record["document"] = cand.text
-    else:
-        record["doc_id"] = cand.doc_id
     if cand.kind == "llm_negative":
         record["negative"] = cand.text
     return record
