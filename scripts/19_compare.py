@@ -1,9 +1,9 @@
-"""Stage 19: compare BM25, v1, v2, v1_distill and the adaptation pair on the same real held-out queries.
+"""Stage 19: compare BM25, v1, v2 and v2_expanded on the same real held-out queries.
 
     python -m scripts.19_compare --bm25 metrics/bm25.json \
-        --eval metrics/eval_v1.json metrics/eval_v2.json metrics/eval_v1_distill.json ... \
-        --synthesize metrics/synthesize.json --mix metrics/mix_v2.json metrics/mix_v2_adapt.json \
-        --synonyms metrics/synonyms.json \
+        --eval metrics/eval_v1.json metrics/eval_v2.json metrics/eval_v2_expanded.json \
+        --per-query data/eval/bm25.json data/eval/v1.json data/eval/v2.json data/eval/v2_expanded.json \
+        --synthesize metrics/synthesize.json --mix metrics/mix_v2.json --synonyms metrics/synonyms.json \
         --codeswitch metrics/codeswitch.json --models models/served/v1 models/served/v2 \
         --encoded data/encoded/v1 data/encoded/v2 --collect-dir data/collect \
         --out metrics/compare.json --report reports/compare.md --plots-dir reports/compare_plots
@@ -17,13 +17,11 @@ from kosparse.cli import run
 from kosparse.errors import KosparseError
 from kosparse.evaluation.compare import (
     acceptance_rows,
-    adaptation_sentence,
     codeswitch_table,
     column_order,
     compare_markdown,
     comparison,
     differing_queries,
-    distillation_sentence,
     floor_sentence,
     intervals,
     retrieval_rows,
@@ -50,10 +48,9 @@ def main() -> None:
     parser.add_argument("--per-query", nargs="+", default=[], help="per-query nDCG@10 files (stage evaluate*)")
     parser.add_argument("--eval", nargs="+", default=["metrics/eval_v1.json", "metrics/eval_v2.json"])
     parser.add_argument("--synthesize", default="metrics/synthesize.json")
-    parser.add_argument("--mix", nargs="+", default=["metrics/mix_v2.json"], help="mix_<variant>.json (v2's first)")
+    parser.add_argument("--mix", default="metrics/mix_v2.json", help="v2's training data (stage mix@v2)")
     parser.add_argument("--synonyms", default="metrics/synonyms.json")
     parser.add_argument("--codeswitch", default="metrics/codeswitch.json")
-    parser.add_argument("--teacher-scores", default="data/teacher/v1.jsonl", help="teacher_scores' triples")
     parser.add_argument("--models", nargs=2, default=["models/served/v1", "models/served/v2"])
     parser.add_argument("--encoded", nargs=2, default=["data/encoded/v1", "data/encoded/v2"], help="stage encode's")
     parser.add_argument("--collect-dir", default="data/collect")
@@ -77,17 +74,9 @@ def main() -> None:
     per_query = {name: runs for path in args.per_query for name, runs in read_json(path).items()}
     deltas = intervals(per_query)
     synthesize = read_json(args.synthesize)
-    mixes = {m["variant"]: m for m in map(read_json, args.mix)}
-    mix = mixes["v2"]
+    mix = read_json(args.mix)
     sentence = verdict(table, cfg["gain_threshold"], deltas)
     floor = floor_sentence(deltas, list(models))
-    distillation = {"loss": params["distill"]["loss"], "teacher": params["distill"]["teacher"],
-                    "triples": len(read_jsonl(args.teacher_scores))}  # fmt: skip
-    distill_sentence = distillation_sentence(deltas, distillation["loss"], distillation["teacher"])
-    adapted = params["mix"]["v2_adapt"]
-    adaptation = adaptation_sentence(
-        deltas, adapted["real_sources"], cfg["adaptation_target"], mixes.get("v2_adapt", {}).get("synthetic_used", 0)
-    )
     synonyms = read_json(args.synonyms)
     dictionaries = {
         name: {"pairs": synonyms[name]["pairs"], "precision": synonyms[name]["precision"]["precision"]}
@@ -116,8 +105,6 @@ def main() -> None:
         "floor": floor,
         "sparsity": {name: m.get("sparsity", {}).get("doc_active_dims_mean") for name, m in models.items()},
         "hybrid_sparse_weight": {name: m["hybrid"]["sparse_weight"] for name, m in models.items() if "hybrid" in m},
-        "distillation": {**distillation, "verdict": distill_sentence},
-        "adaptation": adaptation,
         "synthetic": {"model": synthesize["model"], "accepted": synthesize["accepted"],
                       "acceptance_rate": synthesize["acceptance_rate"], **mix},
         "first_hit_changed": {dataset: sum(a[:1] != b[:1] for a, b in zip(v1, v2, strict=True))},

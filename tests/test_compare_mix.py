@@ -11,12 +11,10 @@ from kosparse.data.mix import (
 from kosparse.errors import KosparseError
 from kosparse.evaluation.compare import (
     acceptance_rows,
-    adaptation_sentence,
     codeswitch_markdown,
     codeswitch_table,
     comparison,
     differing_queries,
-    distillation_sentence,
     floor_sentence,
     intervals,
     is_delta,
@@ -26,6 +24,7 @@ from kosparse.evaluation.compare import (
     variant_name,
     verdict,
 )
+from kosparse.evaluation.experiments import adaptation_sentence, distillation_sentence
 from kosparse.model.training import training_examples
 
 

@@ -124,7 +124,7 @@ def test_changing_the_llm_reruns_synthesis_verification_and_their_followers_only
     llm_stages = {"synthesize", "verify_synonyms"}
     v2_from_new_synthetic_data = {"mix@v2", "train@v2", "query_idf@v2", "encode@v2", "evaluate@v2", "export@v2",
                                   "compare", "report", "expand", "encode@v2_expanded", "evaluate@v2_expanded",
-                                  *V2_ADAPT_SIDE}  # fmt: skip
+                                  *V2_ADAPT_SIDE, "experiments"}  # fmt: skip
     from_new_enhanced_dictionary = {"synonyms_eval", "evaluate_codeswitch"}
     assert rerun == llm_stages | v2_from_new_synthetic_data | from_new_enhanced_dictionary
 
@@ -133,7 +133,7 @@ def test_changing_the_llm_reruns_synthesis_verification_and_their_followers_only
 def test_changing_the_adaptation_sources_reruns_only_the_adaptation_pair(committed_copy):
     rerun = _rerun_after(committed_copy, "mix.v1_adapt.real_sources", ["msmarco_ko"])
     v1_adapt = {"mix_real@v1_adapt", "train@v1_adapt", "query_idf@v1_adapt", "encode@v1_adapt", "evaluate@v1_adapt"}
-    assert rerun == v1_adapt | {"compare", "report"}
+    assert rerun == v1_adapt | {"experiments"}
 
 
 @pytest.mark.slow
@@ -141,7 +141,7 @@ def test_changing_the_distillation_loss_reruns_only_the_distilled_variant(commit
     rerun = _rerun_after(committed_copy, "distill.loss", "kl")
     distilled = {"train_distill", "query_idf@v1_distill", "encode@v1_distill", "evaluate@v1_distill",
                  "export@v1_distill"}  # fmt: skip
-    assert rerun == distilled | {"compare", "report"}
+    assert rerun == distilled | {"experiments"}
 
 
 def _imported_kosparse_modules(path: Path) -> set[str]:
@@ -166,6 +166,26 @@ def import_closure(script: Path) -> set[str]:
                 seen.add(rel)
                 todo.append(REPO / rel)
     return seen
+
+
+EXPERIMENT_STAGES = {"teacher_scores", "train_distill", "query_idf@v1_distill", "encode@v1_distill",
+                     "evaluate@v1_distill", "export@v1_distill", "mix_real@v1_adapt", "train@v1_adapt",
+                     "query_idf@v1_adapt", "encode@v1_adapt", "evaluate@v1_adapt", *V2_ADAPT_SIDE}  # fmt: skip
+
+
+def test_make_repro_runs_every_stage_but_the_opt_in_experiments():
+    """`make repro` is `dvc repro report`: report needs every stage but the experiments', which `experiments` needs."""
+    import networkx as nx
+    from dvc.repo import Repo
+
+    recipe = re.search(r"^repro:.*\n\t(.+)$", (REPO / "Makefile").read_text(encoding="utf-8"), re.M).group(1)
+    assert recipe == "dvc repro report"
+    with Repo(str(REPO)) as dvc_repo:
+        graph = dvc_repo.index.graph
+        node = {stage.name: stage for stage in graph.nodes}
+        upstream = {name: {s.name for s in nx.descendants(graph, node[name])} | {name} for name in node}
+    assert set(node) - upstream["report"] == EXPERIMENT_STAGES | {"experiments"}
+    assert EXPERIMENT_STAGES <= upstream["experiments"]
 
 
 def test_every_stage_depends_on_each_kosparse_module_its_script_imports():

@@ -1,7 +1,9 @@
 import yaml
 from conftest import REPO
 
+from kosparse.evaluation.experiments import experiments_markdown
 from kosparse.evaluation.report import index_markdown, results_page, retrieval_markdown
+from kosparse.io import read_json
 
 
 def _scores(ndcg: float) -> dict:
@@ -43,3 +45,17 @@ def test_committed_results_page_is_what_the_committed_metrics_generate():
                                     ("--exported", "--metrics-dir")))  # fmt: skip
     page = results_page(metrics / "compare.json", metrics / "synthesize.json", metrics, variants, trained, exported)
     assert (REPO / "docs" / "results.md").read_text(encoding="utf-8") == page, "run `dvc repro report`"
+
+
+def test_committed_experiments_page_is_what_the_committed_metrics_generate():
+    """docs/experiments.md is the `experiments` stage's: its summary, and the variants' eval, train, export metrics."""
+    metrics = REPO / "metrics"
+    stage = yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8"))["stages"]["experiments"]["cmd"].split()
+    variants, exported = (stage[stage.index(flag) + 1 : stage.index(after)] for flag, after in
+                          (("--variants", "--exported"), ("--exported", "--metrics-dir")))  # fmt: skip
+    assert "v1_distill" in variants and "v2_adapt" in variants
+    kinds = (("eval", variants), ("train", variants), ("export", exported))
+    evals, trains, exports = ({v: read_json(metrics / f"{kind}_{v}.json") for v in names} for kind, names in kinds)
+    page = experiments_markdown(read_json(metrics / "experiments.json"), evals, exports, trains,
+                                read_json(metrics / "mix_v2_adapt.json"))  # fmt: skip
+    assert (REPO / "docs" / "experiments.md").read_text(encoding="utf-8") == page, "run `make experiments`"

@@ -1,4 +1,8 @@
-"""v1, v2, v1_distill and the adaptation pair vs BM25 on the same real held-out queries: table, deltas, verdicts."""
+"""Variants vs each other and vs BM25 on the same real held-out queries: tables, paired intervals, verdicts.
+
+The core stage `compare` (v1, v2, v2_expanded) and the opt-in `experiments` stage (kosparse.evaluation.experiments)
+both build their tables here.
+"""
 
 from __future__ import annotations
 
@@ -142,28 +146,6 @@ def sparsity_markdown(models: dict[str, dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def distillation_sentence(deltas: dict, loss: str, teacher: str) -> str:
-    """One sentence: what distilling from the dense teacher did to v1's nDCG@10, with the paired intervals."""
-    rows = {d: by.get("v1_distill-v1") for d, by in deltas.items()}
-    if not rows or any(i is None for i in rows.values()):
-        return "v1_distill has not been evaluated on every test set yet."
-    text = ", ".join(f"{d} {interval_points(i)} {interval_word(i)}" for d, i in rows.items())
-    head = f"Distillation ({loss} from `{teacher}`, v1's data): v1_distill − v1 = "
-    return head + text + " (nDCG@10 points, 95% intervals)."
-
-
-def adaptation_sentence(deltas: dict, real_sources: list[str], target: str, synthetic_used: int) -> str:
-    """One sentence: did the LLM's queries for the target collection's documents help where it has no real query?"""
-    interval = deltas.get(target, {}).get("v2_adapt-v1_adapt")
-    if interval is None:
-        return "The adaptation variants have not been evaluated on their target collection yet."
-    return (
-        f"Adaptation (real queries of {', '.join(real_sources)} only; tested on {target}, whose real queries no "
-        f"variant saw): v2_adapt, with {synthetic_used} LLM queries for {target} documents, − v1_adapt = "
-        f"{interval_points(interval)} {interval_word(interval)} (nDCG@10 points, 95% interval)."
-    )
-
-
 def markdown_table(table: dict, order: list[str]) -> str:
     """One table per test set: a row per run (or difference of two runs), a column per metric."""
     lines = []
@@ -258,19 +240,15 @@ def compare_markdown(
     summary: dict, models: dict[str, dict], synthesize: dict, order: list[str], samples: list[dict], text: dict
 ) -> str:
     """reports/compare.md: the verdicts, every table and interval, and sample queries whose first hit changed."""
-    mix, distillation = summary["synthetic"], summary["distillation"]
+    mix = summary["synthetic"]
     dataset = next(iter(summary["first_hit_changed"]))
     lines = [
-        "# v1 vs v2 (v1_distill, v1_adapt, v2_adapt) vs BM25 (real held-out queries)",
+        "# v1 vs v2 vs BM25 (real held-out queries)",
         "",
         f"**Verdict:** {summary['verdict']}",
         "",
         f"**Lexical floor:** {summary['floor']} `bm25_tokens` is BM25 over the encoder tokenizer's own tokens "
         "(particles, endings and punctuation not weighed): an anchored model equals it before training.",
-        "",
-        f"**{distillation['verdict']}** The teacher scored {distillation['triples']:,} training triples.",
-        "",
-        f"**{summary['adaptation']}**",
         "",
         f"v2 = v1's real pairs + {mix['synthetic_used']} synthetic pairs (ratio {mix['synthetic_ratio']}, "
         f"by kind {mix['synthetic_by_kind']}) from `{synthesize['model']}`.",
