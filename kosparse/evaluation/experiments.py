@@ -47,7 +47,8 @@ def experiments_markdown(
         "(three more trainings and the dense teacher's scoring). Same real held-out test queries and the same "
         "paired 95% intervals as [results.md](results.md); v1 is there as the reference.", "",
         f"**{summary['adaptation']}** v2_adapt's training data: {adapt_mix['real_pairs']:,} real pairs "
-        f"+ {adapt_mix['synthetic_used']} LLM pairs (by kind {adapt_mix['synthetic_by_kind']}).", "",
+        f"+ {adapt_mix['synthetic_used']} LLM pairs ("
+        + ", ".join(f"{kind} {n}" for kind, n in adapt_mix["synthetic_by_kind"].items()) + ").", "",
         f"**{summary['distillation']['verdict']}** The teacher scored "
         f"{summary['distillation']['triples']:,} training triples.", "",
         f"**Lexical floor:** {summary['floor']}", "",
