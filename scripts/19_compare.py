@@ -23,6 +23,7 @@ from kosparse.evaluation.compare import (
     comparison,
     differing_queries,
     floor_sentence,
+    hybrid_runs,
     intervals,
     retrieval_rows,
     variant_name,
@@ -69,7 +70,7 @@ def main() -> None:
         if name is None:
             raise KosparseError(f"{path}: no retriever results in it")
         models[name] = result
-    hybrids = {k: v for m in models.values() for k, v in m.items() if k.endswith("+bm25_kiwi")}
+    hybrids = hybrid_runs(models)
     table = comparison({**read_json(args.bm25), **hybrids}, models)
     per_query = {name: runs for path in args.per_query for name, runs in read_json(path).items()}
     deltas = intervals(per_query)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kosparse.cli import run
 from kosparse.errors import KosparseError
-from kosparse.evaluation.compare import comparison, floor_sentence, intervals, variant_name
+from kosparse.evaluation.compare import comparison, floor_sentence, hybrid_runs, intervals, variant_name
 from kosparse.evaluation.experiments import adaptation_sentence, distillation_sentence, experiments_markdown
 from kosparse.io import atomic_path, load_params, read_json, read_jsonl, write_json
 
@@ -39,7 +39,7 @@ def main() -> None:
         evals[variant] = read_json(path)
         if variant_name(evals[variant]) != variant:
             raise KosparseError(f"{path}: holds {variant_name(evals[variant])!r}, not {variant!r}")
-    hybrids = {k: v for m in evals.values() for k, v in m.items() if k.endswith("+bm25_kiwi")}
+    hybrids = hybrid_runs(evals)
     table = comparison({**read_json(args.bm25), **hybrids}, evals)
     per_query = {name: runs for name in ("bm25", *args.variants)
                  for name, runs in read_json(per_query_dir / f"{name}.json").items()}  # fmt: skip

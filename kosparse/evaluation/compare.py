@@ -84,6 +84,11 @@ def variant_name(evaluation: dict) -> str | None:
     return next((k for k in evaluation if k not in summaries and not k.endswith("+bm25_kiwi")), None)
 
 
+def hybrid_runs(models: dict[str, dict]) -> dict[str, dict]:
+    """The `<variant>+bm25_kiwi` results each variant's evaluation carries beside its own."""
+    return {name: result for m in models.values() for name, result in m.items() if name.endswith("+bm25_kiwi")}
+
+
 def comparison(bm25: dict, models: dict[str, dict], split: str = "test") -> dict:
     """{dataset: {metric: {retriever: value, "<variant>-<baseline>": delta}}} over the datasets all retrievers have."""
     retrievers = {**bm25, **{name: m[name] for name, m in models.items()}}

@@ -90,6 +90,21 @@ def synthetic_markdown(synthesize: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def variant_sections(summary: dict, evals: dict, exports: dict, trains: dict) -> list[str]:
+    """The sections every results page shows per variant: retrieval with its intervals, index and export, training."""
+    return [
+        "## Retrieval (test)", "",
+        retrieval_markdown(summary["test"]),
+        intervals_markdown(summary["intervals"]),
+        "## Index size, Korean quality, export", "",
+        index_markdown(evals, exports),
+        "### Pruning at ingest (OpenSearch `sparse_encoding` processor)", "",
+        prune_markdown(exports),
+        "## Training", "",
+        training_markdown(trains),
+    ]  # fmt: skip
+
+
 def results_markdown(
     compare: dict, evals: dict[str, dict], exports: dict[str, dict], trains: dict[str, dict], synthesize: dict
 ) -> str:
@@ -110,15 +125,7 @@ def results_markdown(
         f"**Lexical floor:** {compare['floor']}", "",
         "The opt-in experiments (the adaptation pair, distillation; `make experiments`) have their own page: "
         "[experiments.md](experiments.md).", "",
-        "## Retrieval (test)", "",
-        retrieval_markdown(compare["test"]),
-        intervals_markdown(compare["intervals"]),
-        "## Index size, Korean quality, export", "",
-        index_markdown(evals, exports),
-        "### Pruning at ingest (OpenSearch `sparse_encoding` processor)", "",
-        prune_markdown(exports),
-        "## Training", "",
-        training_markdown(trains),
+        *variant_sections(compare, evals, exports, trains),
         "## Synthetic data", "",
         synthetic_markdown(synthesize),
         "## Synonym dictionaries and code-switched queries", "",
