@@ -7,12 +7,14 @@ import urllib.request
 
 import jsonschema
 import pytest
-from conftest import QWEN_ID, SMOLLM2_ID
+from conftest import QWEN_ID, REPO, SMOLLM2_ID
 
 from kosparse.data.text import has_hangul
 from kosparse.errors import KosparseError
+from kosparse.io import load_params
 from kosparse.llm import prompts
 from kosparse.llm.answer_cache import AnswerCache, answer_key
+from kosparse.llm.backends import decoding_settings
 from kosparse.llm.base import Sampling, parse_reply
 from kosparse.llm.llama_cpp import LlamaCppBackend
 from kosparse.llm.openai_api import OpenAIBackend
@@ -40,13 +42,33 @@ def test_parse_reply_keeps_only_the_validated_answer():
 
 
 def test_answer_key_changes_with_everything_that_shapes_the_answer():
-    base = ("m@abc", "v1", GREEDY, SCHEMA, ASK[0])
+    decoding = {"backend": "llama_cpp", "parallel": 8}
+    base = ("m@abc", decoding, "v1", GREEDY, SCHEMA, ASK[0])
     key = answer_key(*base)
     assert answer_key(*base) == key
     assert answer_key("m@abd", *base[1:]) != key
-    assert answer_key(base[0], "v2", *base[2:]) != key
-    assert answer_key(*base[:2], Sampling(0.1, 1.0, 32, 7), *base[3:]) != key
-    assert answer_key(*base[:4], [{"role": "user", "content": "other text"}]) != key
+    assert answer_key(base[0], {**decoding, "parallel": 1}, *base[2:]) != key
+    assert answer_key(*base[:2], "v2", *base[3:]) != key
+    assert answer_key(*base[:3], Sampling(0.1, 1.0, 32, 7), *base[4:]) != key
+    assert answer_key(*base[:5], [{"role": "user", "content": "other text"}]) != key
+
+
+def test_decoding_settings_follow_what_changes_answers_not_speed():
+    llm = load_params(REPO / "params.yaml")["llm"]
+    settings = decoding_settings(llm)
+    assert settings["backend"] == llm["backend"]
+
+    def changed(section: str, key: str, value) -> dict:
+        return decoding_settings({**llm, section: {**llm[section], key: value}})
+
+    # Batched decoding and the grammar change the arithmetic or the tokens allowed: new answers.
+    assert changed("llama_cpp", "parallel", 1) != settings
+    assert changed("llama_cpp", "grammar", "always") != settings
+    assert changed("llama_cpp", "n_batch", 64) != settings
+    # Threads, servers and timeouts only change how fast the same answers come.
+    assert changed("llama_cpp", "n_threads", 1) == settings
+    assert changed("openai", "base_urls", ["http://other:8000/v1"]) == settings
+    assert decoding_settings({**llm, "retries": 0}) != settings
 
 
 def test_answer_cache_survives_a_torn_last_line(tmp_path):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import tokenizers
 import torch
@@ -43,15 +44,30 @@ def encode_batch(tok: tokenizers.Tokenizer, texts: Sequence[str]) -> dict[str, t
     }
 
 
+# The exported trace computes attention with plain matmul/softmax: older libtorch builds in
+# OpenSearch's DJL load it, which they do not for scaled_dot_product_attention.
+EXPORTED_ATTENTION = "eager"
+
+
+@contextlib.contextmanager
+def attention_implementation(mlm: torch.nn.Module, implementation: str) -> Iterator[None]:
+    """The masked-LM set to one attention implementation for the block, then set back."""
+    before = mlm.config._attn_implementation
+    mlm.set_attn_implementation(implementation)
+    try:
+        yield
+    finally:
+        mlm.set_attn_implementation(before)
+
+
 def trace_document_encoder(variant: Variant, example_text: str) -> bytes:
     """TorchScript bytes of the document side.
 
-    Traced with eager attention (plain matmul/softmax, no scaled_dot_product_attention)
-    so older libtorch builds in OpenSearch's DJL load it, and on a padded batch
-    (a document and its first word) so the attention-mask path is recorded.
+    Traced with EXPORTED_ATTENTION, and on a padded batch (a document and its
+    first word) so the attention-mask path is recorded.
     """
     mlm = copy.deepcopy(variant.mlm).eval()
-    mlm.set_attn_implementation("eager")
+    mlm.set_attn_implementation(EXPORTED_ATTENTION)
     module = OpenSearchDocumentEncoder(mlm, copy.deepcopy(variant.pooling)).eval()
     example = encode_batch(variant.document_tokenizer, [example_text, example_text.split()[0]])
     if len(set(example["attention_mask"].sum(dim=1).tolist())) < 2:

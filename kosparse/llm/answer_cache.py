@@ -1,7 +1,8 @@
 """Append-only cache of LLM answers, the reason generation resumes without losing or repeating work.
 
 Each answer is one JSON line keyed by everything that determines it (model
-fingerprint, prompt-template version, sampling, schema, the prompt itself). A
+fingerprint, the backend's decoding settings, prompt-template version,
+sampling, schema, the prompt itself). A
 line is flushed and fsynced before the next call starts, so a SIGKILL loses at
 most the answer in flight; a torn last line is cut off on the next open.
 """
@@ -17,16 +18,19 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from kosparse.llm.backends import load_backend
+from kosparse.llm.backends import decoding_settings, load_backend
 from kosparse.llm.base import Messages, Sampling, model_fingerprint
 
 log = logging.getLogger(__name__)
 
 
-def answer_key(fingerprint: str, template_version: str, sampling: Sampling, schema: dict, messages: Messages) -> str:
+def answer_key(
+    fingerprint: str, decoding: dict, template_version: str, sampling: Sampling, schema: dict, messages: Messages
+) -> str:
     blob = json.dumps(
         {
             "model": fingerprint,
+            "decoding": decoding,
             "template": template_version,
             "sampling": asdict(sampling),
             "schema": schema,
@@ -86,8 +90,10 @@ def cached_answers(
     Cached answers are reused; the model is loaded only if some are missing, and each
     new answer is cached as it arrives. Returns (records, fresh answers, backend speed).
     """
-    fingerprint = model_fingerprint(llm_cfg["model"], llm_cfg["backend"])
-    keys = [answer_key(fingerprint, version, sampling, schema, messages) for version, schema, messages in requests]
+    fingerprint, decoding = model_fingerprint(llm_cfg["model"], llm_cfg["backend"]), decoding_settings(llm_cfg)
+    keys = [
+        answer_key(fingerprint, decoding, version, sampling, schema, messages) for version, schema, messages in requests
+    ]
     speed: dict = {}
     with AnswerCache(cache_path) as cache:
         missing = [i for i, key in enumerate(keys) if cache.get(key) is None]

@@ -8,6 +8,19 @@ from kosparse.llm.llama_cpp import LlamaCppBackend
 from kosparse.llm.openai_api import OpenAIBackend
 from kosparse.llm.transformers_local import TransformersBackend
 
+# Backend settings that change how fast answers come, never what they say: the answer cache
+# key leaves them out, so moving a run to more threads or servers reuses every answer.
+SPEED_ONLY = frozenset({"n_threads", "concurrency", "base_urls", "api_key_env", "timeout_s", "max_retries"})
+
+
+def decoding_settings(cfg: dict) -> dict:
+    """What of `llm` shapes an answer besides model, sampling and prompt: the backend, its retries and its
+    section less SPEED_ONLY (llama.cpp's `parallel` batches prompts, `grammar` constrains them, `n_batch`
+    and GPU offload change the arithmetic)."""
+    kind = cfg["backend"]
+    section = {k: v for k, v in cfg.get(kind, {}).items() if k not in SPEED_ONLY}
+    return {"backend": kind, "retries": cfg.get("retries", 1), **section}
+
 
 def load_backend(cfg: dict) -> Backend:
     """The backend `llm.backend` names, built from its section of params."""
