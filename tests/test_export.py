@@ -49,12 +49,15 @@ def zips(variant, real_documents):
 
 
 def test_traced_document_encoder_matches_sparse_encoder_on_50_real_documents(variant, zips, real_documents):
+    attention = variant.mlm.config._attn_implementation
     parity = emulation.document_parity(variant, zips[artifacts.DOCUMENT_ZIP], real_documents)
+    assert variant.mlm.config._attn_implementation == attention, "the reference's kernel switch is undone"
     assert parity["documents"] == 50
     assert parity["max_abs_diff"] <= 1.0e-4
     assert parity["active_dims_mismatches"] == 0
     assert parity["special_token_max_weight"] == 0.0, "special tokens are zeroed in the export"
     assert parity["active_dims_mean"] > 10
+    assert 0 <= parity["kernel_set_changes"] <= 50
 
 
 def test_trace_gives_a_padded_batch_the_vectors_of_single_documents(variant, zips, real_documents):
