@@ -160,7 +160,7 @@ def model_card(
         f"`SparseEncoder.encode_document` on {parity['documents']['documents']} real documents: max abs "
         f"difference {parity['documents']['max_abs_diff']:.2e}, {parity['documents']['active_dims_mismatches']} "
         "documents with a different number of active dimensions. The reference runs the trace's "
-        "attention kernels (eager); with the default ones (SDPA) rounding differs by about 1e-7 and "
+        "attention kernels (eager); the default ones (SDPA) round differently in the last bits, which "
         f"changes the token set of {parity['documents']['kernel_set_changes']} of these documents "
         "(two expansion tokens tied at the top-k cut-off).",
         f"- Query tokenizer (the zipped `tokenizer.json` + `idf.json`, as `SPARSE_TOKENIZE` reads them) vs "

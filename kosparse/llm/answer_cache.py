@@ -2,9 +2,9 @@
 
 Each answer is one JSON line keyed by everything that determines it (model
 fingerprint, the backend's decoding settings, prompt-template version,
-sampling, schema, the prompt itself). A
-line is flushed and fsynced before the next call starts, so a SIGKILL loses at
-most the answer in flight; a torn last line is cut off on the next open.
+sampling, schema, the prompt itself). A line is flushed and fsynced before the
+next call starts, so a SIGKILL loses at most the answer in flight; a torn last
+line is cut off on the next open.
 """
 
 from __future__ import annotations
