@@ -14,8 +14,10 @@ VARIANTS = ("v1", "v2", "v1_distill", "v1_adapt", "v2_adapt")
 # What each variant is measured against: the same without the LLM's pairs, the teacher, the target's real queries,
 # or the index-time expansion.
 PAIRED = {"v2": "v1", "v1_distill": "v1", "v2_adapt": "v1_adapt", "v1_adapt": "v1", "v2_expanded": "v2"}
+# The name suffix of a variant fused with Kiwi BM25 (the OpenSearch hybrid query) in its evaluation.
+HYBRID_SUFFIX = "+bm25_kiwi"
 DELTAS = (*PAIRED.items(), *((v, b) for v in VARIANTS for b in ("bm25_tokens", "bm25_kiwi")),
-          *((f"{v}+bm25_kiwi", "bm25_kiwi") for v in VARIANTS))  # fmt: skip
+          *((f"{v}{HYBRID_SUFFIX}", "bm25_kiwi") for v in VARIANTS))  # fmt: skip
 
 
 def paired_interval(
@@ -81,12 +83,12 @@ def intervals_markdown(table: dict) -> str:
 def variant_name(evaluation: dict) -> str | None:
     """The variant an evaluate@<v> metrics file is about: its one key that is neither a summary nor a hybrid."""
     summaries = ("sparsity", "korean_quality", "hybrid")
-    return next((k for k in evaluation if k not in summaries and not k.endswith("+bm25_kiwi")), None)
+    return next((k for k in evaluation if k not in summaries and not k.endswith(HYBRID_SUFFIX)), None)
 
 
 def hybrid_runs(models: dict[str, dict]) -> dict[str, dict]:
-    """The `<variant>+bm25_kiwi` results each variant's evaluation carries beside its own."""
-    return {name: result for m in models.values() for name, result in m.items() if name.endswith("+bm25_kiwi")}
+    """The `<variant>{HYBRID_SUFFIX}` results each variant's evaluation carries beside its own."""
+    return {name: result for m in models.values() for name, result in m.items() if name.endswith(HYBRID_SUFFIX)}
 
 
 def comparison(bm25: dict, models: dict[str, dict], split: str = "test") -> dict:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from kosparse.evaluation.compare import codeswitch_markdown, intervals_markdown
+from kosparse.evaluation.compare import HYBRID_SUFFIX, codeswitch_markdown, intervals_markdown
 from kosparse.io import read_json
 
 HEADLINE = (
@@ -26,7 +26,7 @@ def retrieval_markdown(test: dict) -> str:
     """Test nDCG@10 and MRR@10 of every retriever on every collection (rows: retrievers)."""
     datasets = list(test)
     names = [n for n in HEADLINE if all(n in test[d]["ndcg@10"] for d in datasets)]
-    names += sorted({n for d in datasets for n in test[d]["ndcg@10"] if n.endswith("+bm25_kiwi")})
+    names += sorted({n for d in datasets for n in test[d]["ndcg@10"] if n.endswith(HYBRID_SUFFIX)})
     header = " | ".join(f"{d} nDCG@10 | {d} MRR@10" for d in datasets)
     lines = [f"| retriever | {header} |", "|---" * (2 * len(datasets) + 1) + "|"]
     for name in names:
