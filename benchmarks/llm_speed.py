@@ -5,14 +5,14 @@
    with the doc2query template and its schema, as 05_synthesize runs it.
    Target: kosparse decode tokens/s ≥ 90% of raw; also how much of the prompt
    was re-evaluated (the shared few-shot prefix should be reused).
-2. Throughput: the same doc2query prompts answered with `parallel` = 1, 4, 8
+2. Throughput: the same doc2query prompts answered with `parallel` = 1, 8, 16, 32
    sequences decoded together (params' sampling, grammar fallback); where the
    time goes (prefill vs decode) and schema-valid queries per hour of LLM time.
    The filters after the LLM (text rules, BM25 round trip) take seconds for a
    whole run; the accepted pairs per LLM-hour of a real run are in
    metrics/times/synthesize.json.
 
-    python -m benchmarks.llm_speed [--docs 8] [--parallel 1 4 8] [--skip-raw]
+    python -m benchmarks.llm_speed [--docs 32] [--parallel 1 8 16 32] [--skip-raw]
 
 The throughput table is also written to reports/llm_speed.md (docs/llm.md links it).
 """
@@ -50,8 +50,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--params", default="params.yaml")
     parser.add_argument("--documents", default="data/collect/documents.jsonl")
-    parser.add_argument("--docs", type=int, default=8)
-    parser.add_argument("--parallel", type=int, nargs="+", default=[1, 4, 8], help="sequences decoded together")
+    parser.add_argument("--docs", type=int, default=32)
+    parser.add_argument("--parallel", type=int, nargs="+", default=[1, 8, 16, 32], help="sequences decoded together")
     parser.add_argument("--skip-raw", action="store_true", help="only the throughput part")
     parser.add_argument("--out", default="reports/llm_speed.md", help="where the throughput table is written")
     args = parser.parse_args()
