@@ -6,13 +6,17 @@ variant and seed, with a copy of params.yaml whose `seed` is replaced, into
 reports/seed_sweep/ (outside DVC's outputs: the committed models stay as
 they are). The data a variant trains on (`dvc.yaml`'s train item) and its
 dictionary (its query_idf item) are the pipeline's, so run `make repro`
-first. Per run ≈ 20 min of one 2-core CPU in the default profile.
+first. The seed params.yaml already holds is the pipeline's own run: its
+metrics (metrics/eval_<variant>.json) are read, not re-made, since training
+is deterministic on one host. Per new run ≈ 15 min of one 2-core CPU in the
+default profile.
 
-    python -m benchmarks.seed_sweep --variants v1 v2 --seeds 1 2 3
+    python -m benchmarks.seed_sweep --variants v1 v2            # params' seed, 1, 2
     make sweep
 
-Writes reports/seed_sweep.md (a table per variant and test set, then
-mean ± sd) and keeps each run's metrics in reports/seed_sweep/<variant>_s<seed>/.
+Writes reports/seed_sweep.md (a table per variant and test set with mean ± sd,
+then each variant's paired difference from the first, seed by seed) and keeps
+each new run's metrics in reports/seed_sweep/<variant>_s<seed>/.
 """
 
 import argparse
@@ -34,6 +38,11 @@ def stage_items(dvc_yaml: Path) -> tuple[dict, dict]:
     return stages["train"]["foreach"], stages["query_idf"]["foreach"]
 
 
+def _mean_sd(values: list[float]) -> str:
+    spread = statistics.stdev(values) if len(values) > 1 else float("nan")
+    return f"{statistics.mean(values):.4f} ± {spread:.4f}"
+
+
 def summary_markdown(results: dict[str, dict[int, dict]]) -> str:
     """Per variant and test set: each seed's nDCG@10, then mean ± sd (sample sd over the seeds)."""
     lines = ["| variant | test set | nDCG@10 by seed | mean ± sd |", "|---|---|---|---|"]
@@ -41,10 +50,28 @@ def summary_markdown(results: dict[str, dict[int, dict]]) -> str:
         datasets = sorted({d for r in by_seed.values() for d in r})
         for dataset in datasets:
             scores = {seed: r[dataset]["test"]["ndcg@10"] for seed, r in sorted(by_seed.items()) if dataset in r}
-            values = list(scores.values())
-            spread = statistics.stdev(values) if len(values) > 1 else float("nan")
             cells = ", ".join(f"{s}: {v:.4f}" for s, v in scores.items())
-            lines.append(f"| {variant} | {dataset} | {cells} | {statistics.mean(values):.4f} ± {spread:.4f} |")
+            lines.append(f"| {variant} | {dataset} | {cells} | {_mean_sd(list(scores.values()))} |")
+    return "\n".join(lines) + "\n"
+
+
+def delta_markdown(results: dict[str, dict[int, dict]]) -> str:
+    """Each later variant minus the first, seed by seed (same seed, same test queries), then mean ± sd."""
+    baseline, *others = results
+    lines = ["| difference | test set | nDCG@10 difference by seed | mean ± sd |", "|---|---|---|---|"]
+    for variant in others:
+        pairs = {
+            s: (results[variant][s], results[baseline][s])
+            for s in sorted(set(results[variant]) & set(results[baseline]))
+        }
+        for dataset in sorted({d for variant_run, base in pairs.values() for d in variant_run if d in base}):
+            deltas = {
+                s: variant_run[dataset]["test"]["ndcg@10"] - base[dataset]["test"]["ndcg@10"]
+                for s, (variant_run, base) in pairs.items()
+                if dataset in variant_run and dataset in base
+            }
+            cells = ", ".join(f"{s}: {v:+.4f}" for s, v in deltas.items())
+            lines.append(f"| {variant} − {baseline} | {dataset} | {cells} | {_mean_sd(list(deltas.values()))} |")
     return "\n".join(lines) + "\n"
 
 
@@ -52,20 +79,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--params", default="params.yaml")
     parser.add_argument("--variants", nargs="+", default=["v1", "v2"])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--seeds", type=int, nargs="+", help="default: params.yaml's seed (the pipeline's run), 1, 2")
     parser.add_argument("--out-dir", default="reports/seed_sweep")
     parser.add_argument("--report", default="reports/seed_sweep.md")
     args = parser.parse_args()
-    if len(args.seeds) < 2:
-        raise SystemExit("--seeds: at least two, or there is no spread to report")
     train_items, serve_items = stage_items(Path("dvc.yaml"))
     params = yaml.safe_load(Path(args.params).read_text(encoding="utf-8"))
+    seeds = args.seeds or list(dict.fromkeys([params["seed"], 1, 2]))
+    if len(seeds) < 2:
+        raise SystemExit("--seeds: at least two, or there is no spread to report")
     out = Path(args.out_dir)
 
     results: dict[str, dict[int, dict]] = {}
     for variant in args.variants:
-        for seed in args.seeds:
-            # 1. A params copy with this seed; every other setting is the pipeline's.
+        for seed in seeds:
+            if seed == params["seed"]:  # 1. The pipeline's own run
+                pipeline_run = json.loads(Path(f"metrics/eval_{variant}.json").read_text(encoding="utf-8"))
+                results.setdefault(variant, {})[seed] = pipeline_run[variant]
+                continue
+            # 2. A params copy with this seed; every other setting is the pipeline's.
             run_dir = out / f"{variant}_s{seed}"
             run_dir.mkdir(parents=True, exist_ok=True)
             seeded = run_dir / "params.yaml"
@@ -73,7 +105,7 @@ def main() -> None:
             metrics = run_dir / "eval.json"
             if not metrics.exists():  # a finished run is kept: an interrupted sweep resumes
                 item = train_items[variant]
-                # 2. The stage scripts, as dvc.yaml runs them.
+                # 3. The stage scripts, as dvc.yaml runs them.
                 for cmd in (
                     ["scripts.12_train", variant, "--pairs", item["pairs"], "--negatives", item["negatives"],
                      "--out", str(run_dir / "model"), "--curves", str(run_dir / "curves"),
@@ -90,8 +122,12 @@ def main() -> None:
                 (run_dir / "eval.partial.json").rename(metrics)
             results.setdefault(variant, {})[seed] = json.loads(metrics.read_text(encoding="utf-8"))[variant]
 
-    # 3. The table, written whole.
-    text = f"Seed sweep (`python -m benchmarks.seed_sweep`), seeds {args.seeds}:\n\n" + summary_markdown(results)
+    # 4. The tables, written whole.
+    own = f" (seed {params['seed']}: the pipeline's run)" if params["seed"] in seeds else ""
+    text = f"Seed sweep (`python -m benchmarks.seed_sweep`), seeds {seeds}{own}. Test nDCG@10:\n\n"
+    text += summary_markdown(results)
+    if len(results) > 1:
+        text += "\nPaired by seed:\n\n" + delta_markdown(results)
     with atomic_path(args.report) as tmp:
         tmp.write_text(text, encoding="utf-8")
     print(text)

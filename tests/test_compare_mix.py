@@ -16,6 +16,7 @@ from kosparse.evaluation.compare import (
     comparison,
     differing_queries,
     floor_sentence,
+    interval_word,
     intervals,
     is_delta,
     markdown_table,
@@ -74,6 +75,13 @@ def test_paired_interval_is_seeded_and_brackets_the_mean():
     assert first["low"] < first["delta"] < first["high"] and first["low"] > 0
     with pytest.raises(ValueError, match="share no query"):
         paired_interval(a, {"other": 1.0})
+
+
+def test_paired_interval_rounds_its_bounds_outward():
+    a = {f"q{i}": 0.5 for i in range(50)}
+    tiny = paired_interval(a, {q: v - 4e-6 for q, v in a.items()})  # every query a hair worse
+    assert (tiny["low"], tiny["high"]) == (-1e-4, 0.0) and interval_word(tiny) == "no significant difference"
+    assert str(tiny["high"]) == "0.0"  # not -0.0, which reads as a loss the verdict does not claim
 
 
 def test_the_distilled_variant_gets_its_own_delta_to_v1():
@@ -180,6 +188,12 @@ def test_the_adaptation_pair_is_compared_with_each_other_on_the_target_collectio
     assert sentence.startswith("Adaptation (real queries of korquad only; tested on ko, whose real queries")
     assert "v2_adapt, with 154 LLM queries for ko documents, − v1_adapt = +40.0 [+40.0, +40.0] gain" in sentence
     assert "not been evaluated" in adaptation_sentence(deltas, ["korquad"], "msmarco_ko", 154)
+    assert "For scale" not in sentence  # no v1 run to compare with
+    deltas["ko"]["v1_adapt-v1"] = {"delta": -0.02, "low": -0.03, "high": -0.01}
+    assert (
+        sentence + " For scale, ko's own real training queries (v1 has them, v1_adapt does not) give "
+        "v1 − v1_adapt = +2.0 [+1.0, +3.0] gain there." == adaptation_sentence(deltas, ["korquad"], "ko", 154)
+    )
 
 
 def test_plot_rows_and_codeswitch_table_come_from_the_metrics():

@@ -47,6 +47,8 @@ def test_copy_ratio_measures_the_longest_verbatim_run():
 def test_text_rules_count_each_rejection_under_its_rule():
     candidates = [
         _cand("what year was it"),  # no Hangul
+        _cand("훈민정음为何存在"),  # Chinese its passage does not have
+        _cand("훈민정음(訓民正音) 반포 연도", reference="훈민정음(訓民正音)은 1446년에 반포되었다."),  # Hanja it quotes
         _cand("한글"),  # too short
         _cand("세종은 1443년에 훈민정음을 창제하고"),  # verbatim span of the passage
         _cand("훈민정음 반포 연도"),
@@ -56,8 +58,20 @@ def test_text_rules_count_each_rejection_under_its_rule():
         _cand("세종이 훈민정음을 반포한 해", kind="paraphrase", reference="훈민정음은 언제 반포?"),
     ]
     kept, rejected = text_rules(candidates, CFG, seen={dedup_key("한글의 바탕이 된 문자")})
-    assert [c.text for c in kept] == ["훈민정음 반포 연도", "세종이 훈민정음을 반포한 해"]
-    assert [rule for _, rule in rejected] == ["hangul", "length", "near_copy", "duplicate", "duplicate", "near_copy"]
+    assert [c.text for c in kept] == [
+        "훈민정음(訓民正音) 반포 연도",
+        "훈민정음 반포 연도",
+        "세종이 훈민정음을 반포한 해",
+    ]
+    assert [rule for _, rule in rejected] == [
+        "hangul",
+        "script",
+        "length",
+        "near_copy",
+        "duplicate",
+        "duplicate",
+        "near_copy",
+    ]
 
 
 def test_round_trip_keeps_queries_that_find_their_source():

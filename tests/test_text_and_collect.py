@@ -1,7 +1,7 @@
 import unicodedata
 
 from kosparse.data.collect import Collection, add_qa_source, add_query_passages_source, check_no_leak, split_for_index
-from kosparse.data.text import has_hangul, normalize_text
+from kosparse.data.text import han_or_kana_absent_from, has_hangul, normalize_text
 
 SPLIT = {"modulus": 5, "test_remainder": 4, "validation_remainder": 3}
 
@@ -15,6 +15,14 @@ def test_normalize_recomposes_hangul_and_collapses_whitespace():
 def test_has_hangul():
     assert has_hangul("BM25 검색")
     assert not has_hangul("BM25 search")
+
+
+def test_han_or_kana_absent_from_names_only_characters_the_reference_lacks():
+    assert han_or_kana_absent_from("침대 벌레为何存在", "침대 벌레는 왜 생기나요?") == "为何存在"
+    assert han_or_kana_absent_from("日本에서 재배되는 작물", "일본 농업") == "日本"
+    assert han_or_kana_absent_from("ポケモン 게임", "포켓몬") == "ポケモン"
+    assert han_or_kana_absent_from("태평고(太平鼓)의 뜻", "엠블럼 태평고(太平鼓)") == ""
+    assert han_or_kana_absent_from("BM25 검색, 2.0 版", "BM25") == "版"
 
 
 def test_split_for_index_follows_the_modulo_rule():

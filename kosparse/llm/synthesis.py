@@ -7,9 +7,10 @@ Four generators (params `synthesize.<name>`):
 - llm_negative: a generated passage on the query's topic that does not answer it.
 
 Filters are fit for Korean and each rejection is counted under its rule, in this
-order: llm (no schema-valid answer), hangul, length, near_copy, duplicate,
-round_trip. There is no word-overlap rule: Korean particles glue onto words, so
-whitespace-word overlap rejects good Korean queries by construction.
+order: llm (no schema-valid answer), hangul, script (Chinese or Japanese
+characters its source lacks), length, near_copy, duplicate, round_trip. There
+is no word-overlap rule: Korean particles glue onto words, so whitespace-word
+overlap rejects good Korean queries by construction.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from kosparse.data.text import has_hangul, normalize_text
+from kosparse.data.text import han_or_kana_absent_from, has_hangul, normalize_text
 from kosparse.llm import prompts
 from kosparse.llm.base import Messages
 
-RULES = ("llm", "hangul", "length", "near_copy", "duplicate", "round_trip")
+RULES = ("llm", "hangul", "script", "length", "near_copy", "duplicate", "round_trip")
 
 
 @dataclass
@@ -128,7 +129,7 @@ def expand(task_index: int, task: Task, data: dict) -> list[Candidate]:
 def text_rules(
     candidates: Sequence[Candidate], cfg: dict, seen: set[str]
 ) -> tuple[list[Candidate], list[tuple[Candidate, str]]]:
-    """hangul, length, near_copy and duplicate, in that order; `seen` holds real queries' keys."""
+    """hangul, script, length, near_copy and duplicate, in that order; `seen` holds real queries' keys."""
     kept, rejected = [], []
     for cand in candidates:
         is_passage = cand.kind in ("query2doc", "llm_negative")
@@ -138,6 +139,8 @@ def text_rules(
         key = dedup_key(cand.text)
         if not has_hangul(cand.text):
             rule = "hangul"
+        elif han_or_kana_absent_from(cand.text, cand.reference):
+            rule = "script"
         elif not low <= len(cand.text) <= high:
             rule = "length"
         elif ratio >= cfg["near_copy_ratio"] and len(cand.text) >= cfg["near_copy_min_chars"]:
