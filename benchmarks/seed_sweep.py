@@ -20,7 +20,6 @@ each new run's metrics in reports/seed_sweep/<variant>_s<seed>/.
 """
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 import yaml
 
 from kosparse.cli import run
-from kosparse.io import atomic_path
+from kosparse.io import atomic_path, read_json
 
 
 def stage_items(dvc_yaml: Path) -> tuple[dict, dict]:
@@ -75,6 +74,35 @@ def delta_markdown(results: dict[str, dict[int, dict]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def seeded_run(variant: str, params: dict, run_dir: Path, train_item: dict, serve_item: dict) -> Path:
+    """Train, serve, encode and evaluate `variant` with `params` into run_dir; its eval.json.
+
+    The stage scripts run as dvc.yaml runs them, on the pipeline's data; a finished run is kept, so an
+    interrupted sweep resumes.
+    """
+    metrics = run_dir / "eval.json"
+    if metrics.exists():
+        return metrics
+    run_dir.mkdir(parents=True, exist_ok=True)
+    seeded = run_dir / "params.yaml"
+    seeded.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    for cmd in (
+        ["scripts.12_train", variant, "--pairs", train_item["pairs"], "--negatives", train_item["negatives"],
+         "--out", str(run_dir / "model"), "--curves", str(run_dir / "curves"),
+         "--metrics", str(run_dir / "train.json")],
+        ["scripts.13_query_idf", variant, "--model", str(run_dir / "model"),
+         "--synonyms", serve_item["synonyms"], "--trends", "data/trends/trends.json",
+         "--out", str(run_dir / "served"), "--metrics", str(run_dir / "query_idf.json")],
+        ["scripts.15_encode", "--model", str(run_dir / "served"), "--out", str(run_dir / "encoded"),
+         "--metrics", str(run_dir / "encode.json")],
+        ["scripts.16_evaluate", "sparse", "--model", str(run_dir / "served"), "--name", variant,
+         "--encoded", str(run_dir / "encoded"), "--out", str(run_dir / "eval.partial.json")],
+    ):  # fmt: skip
+        subprocess.run([sys.executable, "-m", *cmd, "--params", str(seeded)], check=True)
+    (run_dir / "eval.partial.json").rename(metrics)
+    return metrics
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--params", default="params.yaml")
@@ -88,41 +116,19 @@ def main() -> None:
     seeds = args.seeds or list(dict.fromkeys([params["seed"], 1, 2]))
     if len(seeds) < 2:
         raise SystemExit("--seeds: at least two, or there is no spread to report")
-    out = Path(args.out_dir)
 
     results: dict[str, dict[int, dict]] = {}
     for variant in args.variants:
         for seed in seeds:
             if seed == params["seed"]:  # 1. The pipeline's own run
-                pipeline_run = json.loads(Path(f"metrics/eval_{variant}.json").read_text(encoding="utf-8"))
-                results.setdefault(variant, {})[seed] = pipeline_run[variant]
-                continue
-            # 2. A params copy with this seed; every other setting is the pipeline's.
-            run_dir = out / f"{variant}_s{seed}"
-            run_dir.mkdir(parents=True, exist_ok=True)
-            seeded = run_dir / "params.yaml"
-            seeded.write_text(yaml.safe_dump({**params, "seed": seed}, allow_unicode=True), encoding="utf-8")
-            metrics = run_dir / "eval.json"
-            if not metrics.exists():  # a finished run is kept: an interrupted sweep resumes
-                item = train_items[variant]
-                # 3. The stage scripts, as dvc.yaml runs them.
-                for cmd in (
-                    ["scripts.12_train", variant, "--pairs", item["pairs"], "--negatives", item["negatives"],
-                     "--out", str(run_dir / "model"), "--curves", str(run_dir / "curves"),
-                     "--metrics", str(run_dir / "train.json")],
-                    ["scripts.13_query_idf", variant, "--model", str(run_dir / "model"),
-                     "--synonyms", serve_items[variant]["synonyms"], "--trends", "data/trends/trends.json",
-                     "--out", str(run_dir / "served"), "--metrics", str(run_dir / "query_idf.json")],
-                    ["scripts.15_encode", "--model", str(run_dir / "served"), "--out", str(run_dir / "encoded"),
-                     "--metrics", str(run_dir / "encode.json")],
-                    ["scripts.16_evaluate", "sparse", "--model", str(run_dir / "served"), "--name", variant,
-                     "--encoded", str(run_dir / "encoded"), "--out", str(run_dir / "eval.partial.json")],
-                ):  # fmt: skip
-                    subprocess.run([sys.executable, "-m", *cmd, "--params", str(seeded)], check=True)
-                (run_dir / "eval.partial.json").rename(metrics)
-            results.setdefault(variant, {})[seed] = json.loads(metrics.read_text(encoding="utf-8"))[variant]
+                metrics = Path(f"metrics/eval_{variant}.json")
+            else:
+                run_dir = Path(args.out_dir) / f"{variant}_s{seed}"
+                metrics = seeded_run(variant, {**params, "seed": seed}, run_dir, train_items[variant],
+                                     serve_items[variant])  # fmt: skip
+            results.setdefault(variant, {})[seed] = read_json(metrics)[variant]
 
-    # 4. The tables, written whole.
+    # 2. The tables, written whole.
     own = f" (seed {params['seed']}: the pipeline's run)" if params["seed"] in seeds else ""
     text = f"Seed sweep (`python -m benchmarks.seed_sweep`), seeds {seeds}{own}. Test nDCG@10:\n\n"
     text += summary_markdown(results)
