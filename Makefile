@@ -21,7 +21,7 @@ LLAMA_CMAKE   := $(LLAMA_CMAKE_$(LLAMA_ISA))
 LLAMA_WHEELS  := $(HOME)/.cache/kosparse/wheels/llama-cpp-python-$(LLAMA_VERSION)-x86_64-$(LLAMA_ISA)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup models repro experiments plots test test-fast bench sweep lint clean profile
+.PHONY: help setup models repro experiments plots test test-fast bench sweep adapt-long lint clean profile
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -69,6 +69,10 @@ bench: setup  ## run the speed benchmarks (timing targets live here, not in test
 
 sweep: setup  ## v1 and v2 with params' seed (the pipeline's run) and seeds 1 2: nDCG@10 mean ± sd (≈ 1 h on 2 cores)
 	python -m benchmarks.seed_sweep --variants v1 v2
+
+adapt-long: setup  ## default profile: the adaptation pair at 540 steps (≈ 2 epochs of v2_adapt's pairs), paired interval (≈ 2 h)
+	python -m benchmarks.seed_sweep --name adapt_long --variants v1_adapt v2_adapt --seeds 42 \
+		--set train.max_steps=540 --set train.eval_steps=90
 
 lint: setup  ## ruff lint and format check
 	ruff check .

@@ -3,20 +3,25 @@
 A delta between two single runs mixes the effect with seed noise. This runs
 the pipeline's own stage scripts (train → query_idf → encode → evaluate) for each
 variant and seed, with a copy of params.yaml whose `seed` is replaced, into
-reports/seed_sweep/ (outside DVC's outputs: the committed models stay as
-they are). The data a variant trains on (`dvc.yaml`'s train item) and its
+reports/<name>/ (outside DVC's outputs: the committed models stay as they
+are). The data a variant trains on (`dvc.yaml`'s train item) and its
 dictionary (its query_idf item) are the pipeline's, so run `make repro`
 first. The seed params.yaml already holds is the pipeline's own run: its
-metrics (metrics/eval_<variant>.json) are read, not re-made, since training
-is deterministic on one host. Per new run ≈ 15 min of one 2-core CPU in the
-default profile.
+metrics (metrics/eval_<variant>.json, data/eval/<variant>.json) are read, not
+re-made, since training is deterministic on one host. Per new run ≈ 15 min of
+one 2-core CPU in the default profile (120 training steps).
+
+`--set key=value` changes the recipe of every run (e.g. a longer schedule);
+the pipeline's own run is then not reused.
 
     python -m benchmarks.seed_sweep --variants v1 v2            # params' seed, 1, 2
     make sweep
+    make adapt-long      # the adaptation pair at 540 steps (≈ 2 epochs of v2_adapt's pairs)
 
-Writes reports/seed_sweep.md (a table per variant and test set with mean ± sd,
-then each variant's paired difference from the first, seed by seed) and keeps
-each new run's metrics in reports/seed_sweep/<variant>_s<seed>/.
+Writes reports/<name>.md (a table per variant and test set with mean ± sd,
+then each variant's paired difference from the first, seed by seed, and
+within each seed a 95% paired-bootstrap interval over the test queries) and
+keeps each new run's metrics in reports/<name>/<variant>_s<seed>/.
 """
 
 import argparse
@@ -28,6 +33,8 @@ from pathlib import Path
 import yaml
 
 from kosparse.cli import run
+from kosparse.errors import KosparseError
+from kosparse.evaluation.compare import interval_points, interval_word, paired_interval
 from kosparse.io import atomic_path, read_json
 
 
@@ -38,8 +45,9 @@ def stage_items(dvc_yaml: Path) -> tuple[dict, dict]:
 
 
 def _mean_sd(values: list[float]) -> str:
-    spread = statistics.stdev(values) if len(values) > 1 else float("nan")
-    return f"{statistics.mean(values):.4f} ± {spread:.4f}"
+    if len(values) < 2:  # one run: no spread to report
+        return f"{values[0]:.4f}"
+    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
 
 
 def summary_markdown(results: dict[str, dict[int, dict]]) -> str:
@@ -74,32 +82,71 @@ def delta_markdown(results: dict[str, dict[int, dict]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def seeded_run(variant: str, params: dict, run_dir: Path, train_item: dict, serve_item: dict) -> Path:
-    """Train, serve, encode and evaluate `variant` with `params` into run_dir; its eval.json.
+def interval_markdown(per_query: dict[str, dict[int, dict]]) -> str:
+    """Each later variant minus the first within each seed: test nDCG@10 points with a 95% paired interval."""
+    baseline, *others = per_query
+    lines = ["| difference | seed | test set | points [95% interval] |", "|---|---|---|---|"]
+    for variant in others:
+        for seed in sorted(set(per_query[variant]) & set(per_query[baseline])):
+            runs, base = per_query[variant][seed], per_query[baseline][seed]
+            for dataset in sorted(set(runs) & set(base)):
+                interval = paired_interval(base[dataset]["test"], runs[dataset]["test"])
+                lines.append(f"| {variant} − {baseline} | {seed} | {dataset} | "
+                             f"{interval_points(interval)} {interval_word(interval)} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
 
-    The stage scripts run as dvc.yaml runs them, on the pipeline's data; a finished run is kept, so an
-    interrupted sweep resumes.
+
+def with_overrides(params: dict, assignments: list[str]) -> dict:
+    """params with each `dotted.key=value` replaced (value read as YAML); a key params lacks is a typo."""
+    out = yaml.safe_load(yaml.safe_dump(params))
+    for assignment in assignments:
+        key, sep, value = assignment.partition("=")
+        *parents, leaf = key.split(".")
+        node = out
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not sep or not isinstance(node, dict) or leaf not in node:
+            raise KosparseError(f"--set {assignment!r}: expected key=value with a key params.yaml has")
+        node[leaf] = yaml.safe_load(value)
+    return out
+
+
+def seeded_run(variant: str, params: dict, run_dir: Path, train_item: dict, serve_item: dict) -> Path:
+    """Train, serve, encode and evaluate `variant` with `params` into run_dir; its eval.json (per_query.json beside).
+
+    The stage scripts run as dvc.yaml runs them, on the pipeline's data. Each step is skipped once the file it
+    writes last exists, so an interrupted run resumes at the step it was in (a killed encode does not retrain),
+    and a run kept from before per-query files only re-evaluates.
     """
-    metrics = run_dir / "eval.json"
-    if metrics.exists():
-        return metrics
-    run_dir.mkdir(parents=True, exist_ok=True)
+    metrics, per_query = run_dir / "eval.json", run_dir / "per_query.json"
     seeded = run_dir / "params.yaml"
-    seeded.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
-    for cmd in (
-        ["scripts.12_train", variant, "--pairs", train_item["pairs"], "--negatives", train_item["negatives"],
-         "--out", str(run_dir / "model"), "--curves", str(run_dir / "curves"),
-         "--metrics", str(run_dir / "train.json")],
-        ["scripts.13_query_idf", variant, "--model", str(run_dir / "model"),
-         "--synonyms", serve_item["synonyms"], "--trends", "data/trends/trends.json",
-         "--out", str(run_dir / "served"), "--metrics", str(run_dir / "query_idf.json")],
-        ["scripts.15_encode", "--model", str(run_dir / "served"), "--out", str(run_dir / "encoded"),
-         "--metrics", str(run_dir / "encode.json")],
-        ["scripts.16_evaluate", "sparse", "--model", str(run_dir / "served"), "--name", variant,
-         "--encoded", str(run_dir / "encoded"), "--out", str(run_dir / "eval.partial.json")],
-    ):  # fmt: skip
-        subprocess.run([sys.executable, "-m", *cmd, "--params", str(seeded)], check=True)
-    (run_dir / "eval.partial.json").rename(metrics)
+    recipe = yaml.safe_dump(params, allow_unicode=True)
+    if seeded.exists() and seeded.read_text(encoding="utf-8") != recipe:
+        raise KosparseError(f"{seeded}: made with other params; remove {run_dir} or choose another --name")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    seeded.write_text(recipe, encoding="utf-8")
+    steps = (
+        ([run_dir / "train.json"],
+         ["scripts.12_train", variant, "--pairs", train_item["pairs"], "--negatives", train_item["negatives"],
+          "--out", str(run_dir / "model"), "--curves", str(run_dir / "curves"),
+          "--metrics", str(run_dir / "train.json")]),
+        ([run_dir / "query_idf.json"],
+         ["scripts.13_query_idf", variant, "--model", str(run_dir / "model"),
+          "--synonyms", serve_item["synonyms"], "--trends", "data/trends/trends.json",
+          "--out", str(run_dir / "served"), "--metrics", str(run_dir / "query_idf.json")]),
+        ([run_dir / "encode.json"],
+         ["scripts.15_encode", "--model", str(run_dir / "served"), "--out", str(run_dir / "encoded"),
+          "--metrics", str(run_dir / "encode.json")]),
+        ([metrics, per_query],
+         ["scripts.16_evaluate", "sparse", "--model", str(run_dir / "served"), "--name", variant,
+          "--encoded", str(run_dir / "encoded"), "--out", str(run_dir / "eval.partial.json"),
+          "--per-query", str(per_query)]),
+    )  # fmt: skip
+    for written, cmd in steps:
+        if not all(path.exists() for path in written):
+            subprocess.run([sys.executable, "-m", *cmd, "--params", str(seeded)], check=True)
+    if (run_dir / "eval.partial.json").exists():
+        (run_dir / "eval.partial.json").replace(metrics)
     return metrics
 
 
@@ -108,33 +155,41 @@ def main() -> None:
     parser.add_argument("--params", default="params.yaml")
     parser.add_argument("--variants", nargs="+", default=["v1", "v2"])
     parser.add_argument("--seeds", type=int, nargs="+", help="default: params.yaml's seed (the pipeline's run), 1, 2")
-    parser.add_argument("--out-dir", default="reports/seed_sweep")
-    parser.add_argument("--report", default="reports/seed_sweep.md")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="recipe change for every run, e.g. train.max_steps=540 (repeatable)")  # fmt: skip
+    parser.add_argument("--name", default="seed_sweep", help="runs in reports/<name>/, tables in reports/<name>.md")
     args = parser.parse_args()
     train_items, serve_items = stage_items(Path("dvc.yaml"))
     params = yaml.safe_load(Path(args.params).read_text(encoding="utf-8"))
+    recipe = with_overrides(params, args.overrides)
     seeds = args.seeds or list(dict.fromkeys([params["seed"], 1, 2]))
-    if len(seeds) < 2:
-        raise SystemExit("--seeds: at least two, or there is no spread to report")
+    out_dir = Path("reports") / args.name
 
     results: dict[str, dict[int, dict]] = {}
+    per_query: dict[str, dict[int, dict]] = {}
     for variant in args.variants:
         for seed in seeds:
-            if seed == params["seed"]:  # 1. The pipeline's own run
-                metrics = Path(f"metrics/eval_{variant}.json")
+            if seed == params["seed"] and not args.overrides:  # 1. The pipeline's own run
+                metrics, queries = Path(f"metrics/eval_{variant}.json"), Path(f"data/eval/{variant}.json")
             else:
-                run_dir = Path(args.out_dir) / f"{variant}_s{seed}"
-                metrics = seeded_run(variant, {**params, "seed": seed}, run_dir, train_items[variant],
+                run_dir = out_dir / f"{variant}_s{seed}"
+                metrics = seeded_run(variant, {**recipe, "seed": seed}, run_dir, train_items[variant],
                                      serve_items[variant])  # fmt: skip
+                queries = run_dir / "per_query.json"
             results.setdefault(variant, {})[seed] = read_json(metrics)[variant]
+            if queries.exists():  # runs made before per-query files were kept have none
+                per_query.setdefault(variant, {})[seed] = read_json(queries)[variant]
 
     # 2. The tables, written whole.
-    own = f" (seed {params['seed']}: the pipeline's run)" if params["seed"] in seeds else ""
-    text = f"Seed sweep (`python -m benchmarks.seed_sweep`), seeds {seeds}{own}. Test nDCG@10:\n\n"
+    own = f" (seed {params['seed']}: the pipeline's run)" if params["seed"] in seeds and not args.overrides else ""
+    changed = f", recipe changed: `{' '.join(args.overrides)}`" if args.overrides else ""
+    text = f"`python -m benchmarks.seed_sweep`, seeds {seeds}{own}{changed}. Test nDCG@10:\n\n"
     text += summary_markdown(results)
     if len(results) > 1:
         text += "\nPaired by seed:\n\n" + delta_markdown(results)
-    with atomic_path(args.report) as tmp:
+    if len(per_query) > 1:
+        text += "\nWithin each seed, over the test queries:\n\n" + interval_markdown(per_query)
+    with atomic_path(f"reports/{args.name}.md") as tmp:
         tmp.write_text(text, encoding="utf-8")
     print(text)
 
