@@ -25,6 +25,7 @@ keeps each new run's metrics in reports/<name>/<variant>_s<seed>/.
 """
 
 import argparse
+import logging
 import statistics
 import subprocess
 import sys
@@ -36,6 +37,8 @@ from kosparse.cli import run
 from kosparse.errors import KosparseError
 from kosparse.evaluation.compare import interval_points, interval_word, paired_interval
 from kosparse.io import atomic_path, read_json
+
+log = logging.getLogger("seed_sweep")
 
 
 def stage_items(dvc_yaml: Path) -> tuple[dict, dict]:
@@ -177,8 +180,10 @@ def main() -> None:
                                      serve_items[variant])  # fmt: skip
                 queries = run_dir / "per_query.json"
             results.setdefault(variant, {})[seed] = read_json(metrics)[variant]
-            if queries.exists():  # runs made before per-query files were kept have none
+            if queries.exists():
                 per_query.setdefault(variant, {})[seed] = read_json(queries)[variant]
+            else:  # the pipeline's run before `make repro` here (data/eval is a DVC output)
+                log.warning("%s: missing, so no interval for %s seed %s", queries, variant, seed)
 
     # 2. The tables, written whole.
     own = f" (seed {params['seed']}: the pipeline's run)" if params["seed"] in seeds and not args.overrides else ""
