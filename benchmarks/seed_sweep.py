@@ -36,7 +36,8 @@ import yaml
 from kosparse.cli import run
 from kosparse.errors import KosparseError
 from kosparse.evaluation.compare import interval_points, interval_word, paired_interval
-from kosparse.io import atomic_path, read_json
+from kosparse.io import atomic_path, load_params, read_json
+from kosparse.profiles import apply_profile
 
 log = logging.getLogger("seed_sweep")
 
@@ -100,18 +101,20 @@ def interval_markdown(per_query: dict[str, dict[int, dict]]) -> str:
 
 
 def with_overrides(params: dict, assignments: list[str]) -> dict:
-    """params with each `dotted.key=value` replaced (value read as YAML); a key params lacks is a typo."""
-    out = yaml.safe_load(yaml.safe_dump(params))
+    """params with each `dotted.key=value` (value read as YAML) merged as a profile is: only keys params has."""
     for assignment in assignments:
         key, sep, value = assignment.partition("=")
-        *parents, leaf = key.split(".")
-        node = out
-        for part in parents:
-            node = node.get(part) if isinstance(node, dict) else None
-        if not sep or not isinstance(node, dict) or leaf not in node:
-            raise KosparseError(f"--set {assignment!r}: expected key=value with a key params.yaml has")
-        node[leaf] = yaml.safe_load(value)
-    return out
+        change = yaml.safe_load(value)
+        for part in reversed(key.split(".")):
+            change = {part: change}
+        refused = KosparseError(f"--set {assignment!r}: expected key=value with a key params.yaml has")
+        if not sep:
+            raise refused
+        try:
+            params = apply_profile(params, change)
+        except KosparseError as err:
+            raise refused from err
+    return params
 
 
 def seeded_run(variant: str, params: dict, run_dir: Path, train_item: dict, serve_item: dict) -> Path:
@@ -121,35 +124,36 @@ def seeded_run(variant: str, params: dict, run_dir: Path, train_item: dict, serv
     writes last exists, so an interrupted run resumes at the step it was in (a killed encode does not retrain),
     and a run kept from before per-query files only re-evaluates.
     """
-    metrics, per_query = run_dir / "eval.json", run_dir / "per_query.json"
+    train_json, query_idf_json, encode_json, metrics, per_query, partial = (
+        run_dir / name
+        for name in ("train.json", "query_idf.json", "encode.json", "eval.json", "per_query.json", "eval.partial.json")
+    )
     seeded = run_dir / "params.yaml"
     recipe = yaml.safe_dump(params, allow_unicode=True)
     if seeded.exists() and seeded.read_text(encoding="utf-8") != recipe:
         raise KosparseError(f"{seeded}: made with other params; remove {run_dir} or choose another --name")
     run_dir.mkdir(parents=True, exist_ok=True)
     seeded.write_text(recipe, encoding="utf-8")
-    steps = (
-        ([run_dir / "train.json"],
+    steps = (  # each with the files it writes last
+        ([train_json],
          ["scripts.12_train", variant, "--pairs", train_item["pairs"], "--negatives", train_item["negatives"],
-          "--out", str(run_dir / "model"), "--curves", str(run_dir / "curves"),
-          "--metrics", str(run_dir / "train.json")]),
-        ([run_dir / "query_idf.json"],
+          "--out", str(run_dir / "model"), "--curves", str(run_dir / "curves"), "--metrics", str(train_json)]),
+        ([query_idf_json],
          ["scripts.13_query_idf", variant, "--model", str(run_dir / "model"),
           "--synonyms", serve_item["synonyms"], "--trends", "data/trends/trends.json",
-          "--out", str(run_dir / "served"), "--metrics", str(run_dir / "query_idf.json")]),
-        ([run_dir / "encode.json"],
+          "--out", str(run_dir / "served"), "--metrics", str(query_idf_json)]),
+        ([encode_json],
          ["scripts.15_encode", "--model", str(run_dir / "served"), "--out", str(run_dir / "encoded"),
-          "--metrics", str(run_dir / "encode.json")]),
+          "--metrics", str(encode_json)]),
         ([metrics, per_query],
          ["scripts.16_evaluate", "sparse", "--model", str(run_dir / "served"), "--name", variant,
-          "--encoded", str(run_dir / "encoded"), "--out", str(run_dir / "eval.partial.json"),
-          "--per-query", str(per_query)]),
+          "--encoded", str(run_dir / "encoded"), "--out", str(partial), "--per-query", str(per_query)]),
     )  # fmt: skip
     for written, cmd in steps:
         if not all(path.exists() for path in written):
             subprocess.run([sys.executable, "-m", *cmd, "--params", str(seeded)], check=True)
-    if (run_dir / "eval.partial.json").exists():
-        (run_dir / "eval.partial.json").replace(metrics)
+    if partial.exists():
+        partial.replace(metrics)
     return metrics
 
 
@@ -163,8 +167,9 @@ def main() -> None:
     parser.add_argument("--name", default="seed_sweep", help="runs in reports/<name>/, tables in reports/<name>.md")
     args = parser.parse_args()
     train_items, serve_items = stage_items(Path("dvc.yaml"))
-    params = yaml.safe_load(Path(args.params).read_text(encoding="utf-8"))
+    params = load_params(args.params)
     recipe = with_overrides(params, args.overrides)
+    own_run_reused = not args.overrides  # a changed recipe is not the pipeline's run
     seeds = args.seeds or list(dict.fromkeys([params["seed"], 1, 2]))
     out_dir = Path("reports") / args.name
 
@@ -172,7 +177,7 @@ def main() -> None:
     per_query: dict[str, dict[int, dict]] = {}
     for variant in args.variants:
         for seed in seeds:
-            if seed == params["seed"] and not args.overrides:  # 1. The pipeline's own run
+            if seed == params["seed"] and own_run_reused:  # 1. The pipeline's own run
                 metrics, queries = Path(f"metrics/eval_{variant}.json"), Path(f"data/eval/{variant}.json")
             else:
                 run_dir = out_dir / f"{variant}_s{seed}"
@@ -186,7 +191,7 @@ def main() -> None:
                 log.warning("%s: missing, so no interval for %s seed %s", queries, variant, seed)
 
     # 2. The tables, written whole.
-    own = f" (seed {params['seed']}: the pipeline's run)" if params["seed"] in seeds and not args.overrides else ""
+    own = f" (seed {params['seed']}: the pipeline's run)" if params["seed"] in seeds and own_run_reused else ""
     changed = f", recipe changed: `{' '.join(args.overrides)}`" if args.overrides else ""
     text = f"`python -m benchmarks.seed_sweep`, seeds {seeds}{own}{changed}. Test nDCG@10:\n\n"
     text += summary_markdown(results)

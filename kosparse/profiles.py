@@ -33,6 +33,8 @@ def apply_profile(params: dict, overrides: dict, where: str = "") -> dict:
             continue
         if key not in params:
             raise KosparseError(f"profile sets {path}, which params.yaml does not have")
+        if isinstance(value, dict) and params[key] is not None and not isinstance(params[key], dict):
+            raise KosparseError(f"profile sets keys under {path}, which params.yaml has as one value")
         if isinstance(value, dict) and isinstance(params[key], dict):
             merged[key] = apply_profile(params[key], value, path)
         else:
